@@ -1,0 +1,326 @@
+// Command kinsta_exporter exports the sites of Kinsta companies as Prometheus
+// metrics. main.go only wires flags, logging and the web server; the API client
+// lives in kinsta/ and the metrics in collector/.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	stdlog "log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/alecthomas/units"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	sloggokit "github.com/tjhop/slog-gokit"
+
+	"github.com/kinsta-exporter/kinsta_exporter/collector"
+	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
+	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
+)
+
+const (
+	exporterName = "kinsta_exporter"
+	// defaultPort is ours: the Prometheus wiki's 9100-9999 exporter range is
+	// exhausted, and no well-known exporter listens on 10055.
+	defaultListenAddress = ":10055"
+	apiKeyEnv            = "KINSTA_API_KEY"
+	// demoChurnInterval is how often a demo site changes status, so that demo
+	// graphs and alerts move within minutes.
+	demoChurnInterval = 2 * time.Minute
+)
+
+// options holds every parsed flag.
+type options struct {
+	web           *web.FlagConfig
+	telemetryPath string
+	maxRequests   int
+	logLevel      string
+	logFormat     string
+	apiURL        string
+	apiKeyFile    string
+	companies     []string
+	cacheTTL      time.Duration
+	timeout       time.Duration
+	timeoutOffset time.Duration
+	maxStaleness  time.Duration
+	maxResponse   units.Base2Bytes
+	rateLimit     float64
+	demo          bool
+	apiKey        string // loaded from the file or the environment; never logged
+}
+
+func parseFlags(args []string) (*options, *kingpin.Application, error) {
+	o := &options{}
+	app := kingpin.New(exporterName, "Prometheus exporter for the sites of Kinsta companies (Kinsta API v2).")
+	app.Version(version.Print(exporterName))
+	app.HelpFlag.Short('h')
+	o.web = kingpinflag.AddFlags(app, defaultListenAddress)
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.telemetryPath)
+	app.Flag("web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit.").Default("40").IntVar(&o.maxRequests)
+	app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").EnumVar(&o.logLevel, "debug", "info", "warn", "error")
+	app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").EnumVar(&o.logFormat, "logfmt", "json")
+	app.Flag("kinsta.api-url", "Base URL of the Kinsta API.").Default(kinsta.DefaultBaseURL).Envar("KINSTA_API_URL").StringVar(&o.apiURL)
+	app.Flag("kinsta.api-key-file", "File holding the Kinsta API key (surrounding whitespace is trimmed). Without it the key is read from the environment variable "+apiKeyEnv+".").Envar("KINSTA_API_KEY_FILE").StringVar(&o.apiKeyFile)
+	app.Flag("kinsta.company", "Kinsta company ID to export. Repeatable; the environment variable takes a comma-separated list. Default: the API key's company, from GET /validate.").Envar("KINSTA_COMPANY").StringsVar(&o.companies)
+	app.Flag("kinsta.cache-ttl", "How long one refresh from the Kinsta API is reused: at most one API call per company per TTL, however many scrapes.").Default("60s").DurationVar(&o.cacheTTL)
+	app.Flag("kinsta.timeout", "Timeout of one refresh from the Kinsta API; also how long a scrape without X-Prometheus-Scrape-Timeout-Seconds waits for it.").Default("15s").DurationVar(&o.timeout)
+	app.Flag("timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to answer the scrape.").Default("0.5s").DurationVar(&o.timeoutOffset)
+	app.Flag("kinsta.max-staleness", "After refreshes have failed this long, drop a company's site series instead of serving old data (kinsta_up stays).").Default("1h").DurationVar(&o.maxStaleness)
+	app.Flag("kinsta.max-response-size", "Largest Kinsta API response body accepted.").Default("64MiB").BytesVar(&o.maxResponse)
+	app.Flag("kinsta.rate-limit", "Most requests per second sent to the Kinsta API (burst of 3), shared by all companies. 0 disables the limit.").Default("1").Float64Var(&o.rateLimit)
+	app.Flag("demo", "Serve a built-in simulated Kinsta company (no account needed): starts a fake Kinsta API on loopback and exports it.").BoolVar(&o.demo)
+	_, err := app.Parse(args)
+	return o, app, err
+}
+
+// validate checks what kingpin cannot and loads the API key. It returns errors
+// that name the flag, for a one-line exit.
+func (o *options) validate() error {
+	o.companies = splitCompanies(o.companies)
+	switch {
+	case o.cacheTTL <= 0:
+		return fmt.Errorf("--kinsta.cache-ttl must be positive, got %s", o.cacheTTL)
+	case o.timeout <= 0:
+		return fmt.Errorf("--kinsta.timeout must be positive, got %s", o.timeout)
+	case o.timeoutOffset < 0:
+		return fmt.Errorf("--timeout-offset must not be negative, got %s", o.timeoutOffset)
+	case o.timeoutOffset >= o.timeout:
+		return fmt.Errorf("--timeout-offset (%s) must be smaller than --kinsta.timeout (%s)", o.timeoutOffset, o.timeout)
+	case o.maxStaleness <= 0:
+		return fmt.Errorf("--kinsta.max-staleness must be positive, got %s", o.maxStaleness)
+	case o.maxResponse <= 0:
+		return fmt.Errorf("--kinsta.max-response-size must be positive, got %s", o.maxResponse)
+	case o.rateLimit < 0:
+		return fmt.Errorf("--kinsta.rate-limit must not be negative, got %g", o.rateLimit)
+	case !strings.HasPrefix(o.telemetryPath, "/"):
+		return fmt.Errorf("--web.telemetry-path must start with /, got %q", o.telemetryPath)
+	}
+	if o.demo {
+		return nil // the demo makes its own key
+	}
+	key, err := loadAPIKey(o.apiKeyFile)
+	o.apiKey = key
+	return err
+}
+
+// splitCompanies accepts "a,b" as well as repeated flags: kingpin splits
+// environment lists on newlines only.
+func splitCompanies(values []string) []string {
+	var ids []string
+	for _, v := range values {
+		for _, id := range strings.Split(v, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+func loadAPIKey(file string) (string, error) {
+	if file == "" {
+		key := strings.TrimSpace(os.Getenv(apiKeyEnv))
+		if key == "" {
+			return "", fmt.Errorf("no Kinsta API key: set --kinsta.api-key-file or %s (or try --demo)", apiKeyEnv)
+		}
+		return key, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--kinsta.api-key-file: %w", err)
+	}
+	key := strings.TrimSpace(string(b))
+	if key == "" {
+		return "", fmt.Errorf("--kinsta.api-key-file: %s is empty", file)
+	}
+	return key, nil
+}
+
+// keyFileWorldReadable reports whether others than the owner's group can read
+// the key file, which deserves a warning but not a refusal.
+func keyFileWorldReadable(file string) bool {
+	info, err := os.Stat(file)
+	return err == nil && info.Mode().Perm()&0o004 != 0
+}
+
+func newLogger(format, lvl string) log.Logger {
+	var logger log.Logger
+	if format == "json" {
+		logger = log.NewJSONLogger(log.NewSyncWriter(os.Stderr))
+	} else {
+		logger = log.NewLogfmtLogger(log.NewSyncWriter(os.Stderr))
+	}
+	logger = level.NewFilter(logger, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
+	return log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
+}
+
+// scrapeTimeout is how long a scrape may wait for a refresh: Prometheus'
+// scrape timeout minus the offset, never more than one refresh can take.
+func scrapeTimeout(r *http.Request, refreshTimeout, offset time.Duration) time.Duration {
+	header := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds")
+	seconds, err := strconv.ParseFloat(header, 64)
+	if header == "" || err != nil || seconds <= 0 {
+		return refreshTimeout
+	}
+	timeout := time.Duration(seconds * float64(time.Second))
+	if timeout > offset {
+		timeout -= offset
+	}
+	return min(timeout, refreshTimeout)
+}
+
+// refreshingHandler refreshes stale companies, within the scrape's deadline,
+// before the registry is gathered.
+func refreshingHandler(exp *collector.Exporter, next http.Handler, refreshTimeout, offset time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), scrapeTimeout(r, refreshTimeout, offset))
+		defer cancel()
+		exp.Refresh(ctx)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// startDemo serves the simulated company on a loopback port and returns the
+// API URL and key to use.
+func startDemo(ctx context.Context, logger log.Logger) (url, key string, err error) {
+	buf := make([]byte, 16)
+	if _, err := rand.Read(buf); err != nil {
+		return "", "", err
+	}
+	key = hex.EncodeToString(buf)
+	company := kinstatest.DemoCompany(time.Now())
+	fake := kinstatest.New(key, company)
+	fake.StartDemoChurn(ctx, demoChurnInterval)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", "", fmt.Errorf("demo API: %w", err)
+	}
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			level.Error(logger).Log("msg", "Demo Kinsta API stopped", "err", err)
+		}
+	}()
+	url = "http://" + ln.Addr().String()
+	level.Info(logger).Log("msg", "Demo mode: serving a simulated Kinsta company", "api_url", url, "company", company.ID)
+	return url, key, nil
+}
+
+func main() {
+	o, app, err := parseFlags(os.Args[1:])
+	if err != nil {
+		app.Fatalf("%s", err)
+	}
+	if err := o.validate(); err != nil {
+		app.Fatalf("%s", err)
+	}
+	logger := newLogger(o.logFormat, o.logLevel)
+	if err := run(context.Background(), o, logger); err != nil {
+		level.Error(logger).Log("msg", "Exporter stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o *options, logger log.Logger) error {
+	level.Info(logger).Log("msg", "Starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
+	if o.cacheTTL < 10*time.Second {
+		level.Warn(logger).Log("msg", "--kinsta.cache-ttl below 10s spends Kinsta API calls fast; meant for tests", "cache_ttl", o.cacheTTL)
+	}
+	if o.apiKeyFile != "" && keyFileWorldReadable(o.apiKeyFile) {
+		level.Warn(logger).Log("msg", "The API key file is readable by every user; chmod 600 it", "file", o.apiKeyFile)
+	}
+	if o.demo {
+		url, key, err := startDemo(ctx, logger)
+		if err != nil {
+			return err
+		}
+		o.apiURL, o.apiKey = url, key
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector(exporterName),
+	)
+	client, err := kinsta.New(kinsta.Config{
+		BaseURL:          o.apiURL,
+		APIKey:           o.apiKey,
+		UserAgent:        exporterName + "/" + version.Version,
+		MaxResponseBytes: int64(o.maxResponse),
+		RateLimit:        o.rateLimit,
+		Transport:        collector.InstrumentTransport(http.DefaultTransport.(*http.Transport).Clone(), reg),
+	})
+	if err != nil {
+		return fmt.Errorf("--kinsta.api-url: %w", err)
+	}
+	exp := collector.New(client, collector.Config{
+		Companies:      o.companies,
+		CacheTTL:       o.cacheTTL,
+		RefreshTimeout: o.timeout,
+		MaxStaleness:   o.maxStaleness,
+	}, log.With(logger, "component", "collector"))
+	reg.MustRegister(exp)
+
+	return serve(o, reg, exp, logger)
+}
+
+func serve(o *options, reg *prometheus.Registry, exp *collector.Exporter, logger log.Logger) error {
+	slogger := slog.New(sloggokit.NewGoKitHandler(logger, slog.LevelDebug))
+	metrics := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:            stdlog.New(log.NewStdlibAdapter(level.Error(logger)), "", 0),
+		ErrorHandling:       promhttp.ContinueOnError,
+		MaxRequestsInFlight: o.maxRequests,
+		EnableOpenMetrics:   true,
+	}))
+	mux := http.NewServeMux()
+	mux.Handle(o.telemetryPath, refreshingHandler(exp, metrics, o.timeout, o.timeoutOffset))
+	var ready atomic.Bool
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "Not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "Ready")
+	})
+	if o.telemetryPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        exporterName,
+			Description: "Prometheus exporter for Kinsta sites",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: o.telemetryPath, Text: "Metrics"},
+				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/-/ready", Text: "Readiness"},
+			},
+		})
+		if err != nil {
+			return err
+		}
+		mux.Handle("/", landing)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Flags and key are loaded by now; Kinsta's own health is in kinsta_up, not here.
+	ready.Store(true)
+	return web.ListenAndServe(srv, o.web, slogger)
+}
