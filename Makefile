@@ -1,0 +1,53 @@
+# Targets shared by people and CI. `make test` is the whole suite (what .ci/run runs).
+GO        ?= go
+BIN       ?= kinsta_exporter
+PKG        = github.com/prometheus/common/version
+VERSION   ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+REVISION  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BRANCH    ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+LDFLAGS    = -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PKG).Branch=$(BRANCH) \
+             -X $(PKG).BuildUser=$(shell whoami)@$(shell hostname) -X $(PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
+FUZZTIME  ?= 10s
+
+.PHONY: build demo test deps lint unit modules rules container fuzz bench
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+demo: build
+	./$(BIN) --demo
+
+# The whole suite: installs what is missing (Debian packages), then every check.
+test: deps lint unit modules rules container fuzz
+	@echo "make test: all suites passed"
+
+deps:
+	.ci/install-deps
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# Unit, golden, fake-API and end-to-end tests (real binary, real Prometheus and Alertmanager).
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Modules kept apart so their heavy dependencies stay out of the exporter's go.mod.
+modules:
+	cd grafana && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	cd deploy/manifests_test && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+rules:
+	deploy/prometheus/check.sh
+
+container:
+	.ci/container-test.sh
+
+# Bounded fuzzing of the decoders and header parsing.
+fuzz:
+	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzDecodeSites$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzParseRetryAfter$$' -fuzztime $(FUZZTIME)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
