@@ -61,8 +61,12 @@ type refreshState struct {
 	lastErr      error
 }
 
+// due reports whether the cache has outlived the TTL. lastAttempt is when the
+// refresh started, and a little slack is allowed, so that Prometheus scraping
+// every TTL finds the cache due on every scrape despite jitter.
 func (s refreshState) due(now time.Time, ttl time.Duration) bool {
-	return s.lastAttempt.IsZero() || now.Sub(s.lastAttempt) >= ttl
+	slack := min(time.Second, ttl/10)
+	return s.lastAttempt.IsZero() || now.Sub(s.lastAttempt) >= ttl-slack
 }
 
 // company is one company's cache. Its snapshot is replaced whole, never edited.
@@ -173,7 +177,7 @@ func (e *Exporter) refreshCompany(id string) {
 	defer e.mu.Unlock()
 	c := e.companies[id]
 	wasFailing := c.state.lastErr != nil
-	c.state.lastAttempt = end
+	c.state.lastAttempt = start
 	c.state.lastDuration = end.Sub(start)
 	c.state.lastErr = err
 	if err != nil {
@@ -234,7 +238,7 @@ func (e *Exporter) startDiscovery() <-chan singleflight.Result {
 		}
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		e.discovery = refreshState{lastAttempt: end, lastDuration: end.Sub(start), lastErr: err}
+		e.discovery = refreshState{lastAttempt: start, lastDuration: end.Sub(start), lastErr: err}
 		if err != nil {
 			level.Warn(e.logger).Log("msg", "Finding the API key's company failed; set --kinsta.company to skip this step", "kind", kinsta.KindOf(err), "err", err)
 			return nil, nil
