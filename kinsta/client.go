@@ -1,0 +1,362 @@
+// Package kinsta is a read-only client for the Kinsta API v2, written for an
+// exporter: liberal decoding of the documented wire shapes, typed errors, a
+// client-wide rate limit and a back-off window after 429s shared by every
+// caller, bounded response sizes, and the route template of each request in
+// its context for instrumentation.
+package kinsta
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// DefaultBaseURL is the Kinsta API v2 base URL.
+const DefaultBaseURL = "https://api.kinsta.com/v2"
+
+const (
+	defaultUserAgent        = "kinsta_exporter"
+	defaultMaxResponseBytes = 64 << 20
+	defaultBurst            = 3
+	// maxRedirects: the API does not redirect; a few hops tolerate a proxy
+	// in front of it, more is a loop.
+	maxRedirects = 3
+	// maxErrorBody bounds how much of a non-2xx body is read for its message.
+	maxErrorBody = 64 << 10
+)
+
+// Config configures a Client. Only APIKey is required.
+type Config struct {
+	BaseURL          string            // default DefaultBaseURL; trailing slash tolerated
+	APIKey           string            // required; never printed, logged or put in an error
+	UserAgent        string            // default "kinsta_exporter"
+	MaxResponseBytes int64             // default 64 MiB; a larger body fails with KindTooLarge
+	RateLimit        float64           // requests per second for the whole client; <= 0 means unlimited
+	Burst            int               // default 3
+	Transport        http.RoundTripper // default: a clone of http.DefaultTransport
+	Now              func() time.Time  // default time.Now; the clock of Retry-After dates and back-off windows
+	// A caller held by a back-off window sleeps the remaining time (by Now)
+	// on a real timer, so a test clock must not stand still while a caller
+	// waits; a test can instead advance it between calls.
+}
+
+// Client calls the Kinsta API. It is safe for concurrent use; the rate limit
+// and the 429 back-off apply to all callers together, because Kinsta limits
+// the API key, not the caller.
+type Client struct {
+	base      string // without trailing slash
+	key       string
+	userAgent string
+	maxBody   int64
+	http      *http.Client
+	limiter   *rate.Limiter // nil: unlimited
+	now       func() time.Time
+	backoff   backoff
+}
+
+// New returns a Client for cfg. It fails for an empty or malformed key and a
+// base URL that is not an absolute http(s) URL.
+func New(cfg Config) (*Client, error) {
+	key := strings.TrimSpace(cfg.APIKey)
+	if key == "" {
+		return nil, errors.New("kinsta: API key is empty")
+	}
+	if strings.IndexFunc(key, isHeaderUnsafe) >= 0 {
+		// The message must not quote the key.
+		return nil, errors.New("kinsta: API key contains whitespace or control characters")
+	}
+	base, err := parseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		base:      base,
+		key:       key,
+		userAgent: cmpOr(cfg.UserAgent, defaultUserAgent),
+		maxBody:   cfg.MaxResponseBytes,
+		now:       cfg.Now,
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = defaultMaxResponseBytes
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if cfg.RateLimit > 0 {
+		burst := cfg.Burst
+		if burst <= 0 {
+			burst = defaultBurst
+		}
+		c.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), burst)
+	}
+	transport := cfg.Transport
+	if transport == nil {
+		transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	c.http = &http.Client{Transport: transport, CheckRedirect: checkRedirect}
+	return c, nil
+}
+
+func isHeaderUnsafe(r rune) bool { return r <= ' ' || r == 0x7f }
+
+func cmpOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func parseBaseURL(raw string) (string, error) {
+	if raw == "" {
+		raw = DefaultBaseURL
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("kinsta: invalid API base URL: %w", err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("kinsta: API base URL %q: scheme must be http or https", u.Redacted())
+	case u.Host == "":
+		return "", fmt.Errorf("kinsta: API base URL %q has no host", u.Redacted())
+	case u.User != nil:
+		return "", fmt.Errorf("kinsta: API base URL %q must not contain credentials", u.Redacted())
+	case u.RawQuery != "" || u.Fragment != "":
+		return "", fmt.Errorf("kinsta: API base URL %q must not have a query or fragment", u.Redacted())
+	}
+	return strings.TrimRight(raw, "/"), nil
+}
+
+// checkRedirect limits redirects and never lets the key leave the API's
+// origin. net/http already drops Authorization when the host name changes,
+// but it ignores the port and the scheme: a redirect to another port of the
+// same host, or from https to http, would still carry the key.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	// Once a hop has left the origin the key stays off, even if a later hop
+	// comes back: that hop was chosen by another server.
+	left := !sameOrigin(req.URL, via[0].URL)
+	for _, r := range via[1:] {
+		left = left || !sameOrigin(r.URL, via[0].URL)
+	}
+	if left {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
+}
+
+type endpointKey struct{}
+
+// EndpointFromContext returns the route template ("/sites",
+// "/sites/environments/{env_id}/backups", ...) of the request whose context
+// this is, or "". A Config.Transport can use it to label metrics without the
+// cardinality of real IDs.
+func EndpointFromContext(ctx context.Context) string {
+	s, _ := ctx.Value(endpointKey{}).(string)
+	return s
+}
+
+// call is one GET: its route template for errors and metrics, and its
+// escaped path and query.
+type call struct {
+	endpoint string
+	path     string
+	query    url.Values
+}
+
+// get performs c, honouring the back-off window and the rate limit, and
+// passes a 2xx body (at most MaxResponseBytes) to decode. A decode error is a
+// KindBadResponse. No retries: callers keep their last good data.
+func (c *Client) get(ctx context.Context, cl call, decode func([]byte) error) error {
+	if err := c.admit(ctx, cl.endpoint); err != nil {
+		return err
+	}
+	ctx = context.WithValue(ctx, endpointKey{}, cl.endpoint)
+	target := c.base + cl.path
+	if len(cl.query) > 0 {
+		target += "?" + cl.query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return c.newError(&Error{Kind: KindTransport, Endpoint: cl.endpoint, Message: "building request", Err: err})
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("Accept", "application/json")
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return c.requestError(ctx, cl.endpoint, 0, "request", err)
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return c.statusError(cl.endpoint, resp)
+	}
+	body, err := readCapped(resp.Body, c.maxBody, resp.ContentLength)
+	if err != nil {
+		return c.bodyError(ctx, cl.endpoint, resp.StatusCode, err)
+	}
+	if err := decode(body); err != nil {
+		return c.decodeError(cl.endpoint, resp, body, err)
+	}
+	c.backoff.succeeded()
+	return nil
+}
+
+// admit waits until a request may be sent: the 429 window first (failing at
+// once if it outlasts ctx), then a rate-limit token, then the window again in
+// case another caller got a 429 while this one queued for its token.
+func (c *Client) admit(ctx context.Context, endpoint string) error {
+	if err := c.waitBackoff(ctx, endpoint); err != nil {
+		return err
+	}
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			// rate.Limiter reports "would exceed context deadline" without
+			// waiting; that is a timeout of this call, not a Kinsta limit.
+			return &Error{Kind: KindTimeout, Endpoint: endpoint,
+				Message: "waiting for the client rate limit (--kinsta.rate-limit)", Err: err}
+		}
+	}
+	return c.waitBackoff(ctx, endpoint)
+}
+
+// waitBackoff blocks while the 429 window is open. The window is measured on
+// c.now's clock; a timer sleeps the remaining time and the window is checked
+// again, since another 429 may have extended it.
+func (c *Client) waitBackoff(ctx context.Context, endpoint string) error {
+	for {
+		wait := c.backoff.remaining(c.now())
+		if wait <= 0 {
+			return nil
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return &Error{Kind: KindRateLimited, Endpoint: endpoint, RetryAfter: wait,
+				Message: "Kinsta rate-limited this API key and the back-off outlasts the deadline; no request sent"}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return &Error{Kind: KindTimeout, Endpoint: endpoint,
+				Message: "waiting for Kinsta's rate-limit back-off", Err: context.Cause(ctx)}
+		case <-t.C:
+		}
+	}
+}
+
+// requestError classifies a failure to get or read a response: the context
+// ending is a timeout whatever the transport made of it.
+func (c *Client) requestError(ctx context.Context, endpoint string, status int, phase string, err error) error {
+	if ctx.Err() != nil {
+		return c.newError(&Error{Kind: KindTimeout, Endpoint: endpoint, StatusCode: status,
+			Message: phase + " did not complete", Err: context.Cause(ctx)})
+	}
+	return c.newError(&Error{Kind: KindTransport, Endpoint: endpoint, StatusCode: status, Err: err})
+}
+
+func (c *Client) bodyError(ctx context.Context, endpoint string, status int, err error) error {
+	switch {
+	case errors.Is(err, errTooLarge):
+		return &Error{Kind: KindTooLarge, Endpoint: endpoint, StatusCode: status,
+			Message: fmt.Sprintf("response body over %d bytes (--kinsta.max-response-size)", c.maxBody)}
+	case ctx.Err() != nil:
+		return c.requestError(ctx, endpoint, status, "reading the response body", err)
+	}
+	// The body broke off (connection reset, short Content-Length).
+	return c.newError(&Error{Kind: KindBadResponse, Endpoint: endpoint, StatusCode: status,
+		Message: "truncated response body", Err: err})
+}
+
+// statusError turns a non-2xx response into an Error, reading a bounded part
+// of the body for Kinsta's message, and opens the back-off window on a 429 or
+// a "too many requests" message.
+func (c *Client) statusError(endpoint string, resp *http.Response) error {
+	e := &Error{Kind: kindForStatus(resp.StatusCode), Endpoint: endpoint, StatusCode: resp.StatusCode}
+	// A read error here is ignored: the status already says what happened.
+	body, _ := readCapped(resp.Body, min(c.maxBody, maxErrorBody), -1)
+	if p, ok := parseAPIError(body); ok {
+		e.Message = p.message
+	}
+	if isTooManyRequests(e.Message) {
+		e.Kind = KindRateLimited
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(resp.StatusCode)
+		if !looksLikeJSON(resp) && len(body) > 0 {
+			e.Message = strings.TrimSpace(e.Message + " (non-JSON body, " + contentType(resp) + ")")
+		}
+	}
+	if e.Kind == KindRateLimited {
+		e.RetryAfter = c.backoff.rateLimited(c.now(), resp.Header.Get("Retry-After"))
+	}
+	return c.newError(e)
+}
+
+// decodeError reports a 2xx body that could not be decoded. Some APIs answer
+// errors with 200 and the real status in the body; such a body is classified
+// by that status rather than as a bad response.
+func (c *Client) decodeError(endpoint string, resp *http.Response, body []byte, err error) error {
+	if p, ok := parseAPIError(body); ok && (p.status >= 400 || isTooManyRequests(p.message)) && p.message != "" {
+		e := &Error{Kind: kindForStatus(p.status), Endpoint: endpoint, StatusCode: resp.StatusCode, Message: p.message}
+		if isTooManyRequests(p.message) {
+			e.Kind = KindRateLimited
+		}
+		if e.Kind == KindRateLimited {
+			e.RetryAfter = c.backoff.rateLimited(c.now(), resp.Header.Get("Retry-After"))
+		}
+		return c.newError(e)
+	}
+	msg, cause := describeDecodeError(err)
+	e := &Error{Kind: KindBadResponse, Endpoint: endpoint, StatusCode: resp.StatusCode, Message: msg, Err: cause}
+	if !looksLikeJSON(resp) {
+		// An HTML error page from a proxy is the usual case here.
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			e.Message = "response is not JSON"
+		}
+		e.Message += " (Content-Type " + contentType(resp) + ")"
+	}
+	return c.newError(e)
+}
+
+func contentType(resp *http.Response) string {
+	ct := cleanMessage(resp.Header.Get("Content-Type"))
+	if ct == "" {
+		return "none"
+	}
+	return ct
+}
+
+func looksLikeJSON(resp *http.Response) bool {
+	return strings.Contains(strings.ToLower(resp.Header.Get("Content-Type")), "json")
+}
+
+// newError sanitises what came from outside before it can reach a log: API
+// text is cleaned and cut, and the API key is removed should the server (or a
+// custom Transport) echo it back.
+func (c *Client) newError(e *Error) *Error {
+	e.Message = cleanMessage(c.redact(e.Message))
+	if e.Err != nil && strings.Contains(e.Err.Error(), c.key) {
+		e.Err = errors.New(c.redact(e.Err.Error()))
+	}
+	return e
+}
+
+func (c *Client) redact(s string) string {
+	return strings.ReplaceAll(s, c.key, "[REDACTED]")
+}

@@ -1,0 +1,238 @@
+package kinsta
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// companyPageLimit is the page size for the company plugin/theme inventory;
+// maxCompanyPages stops a server that ignores offset from looping forever
+// (100 pages is 10,000 plugins).
+const (
+	companyPageLimit = 100
+	maxCompanyPages  = 100
+)
+
+func companyCall(companyID, suffix string, query url.Values) call {
+	return call{
+		endpoint: "/company/{company_id}" + suffix,
+		path:     "/company/" + url.PathEscape(companyID) + suffix,
+		query:    query,
+	}
+}
+
+// CompanyPlugins returns the company-wide plugin inventory with update and
+// vulnerability flags: GET /company/{company_id}/wp-plugins, all pages.
+func (c *Client) CompanyPlugins(ctx context.Context, companyID string) (CompanyExtensions, error) {
+	return c.companyExtensions(ctx, companyID, "/wp-plugins", "plugins")
+}
+
+// CompanyThemes is CompanyPlugins for themes: GET /company/{company_id}/wp-themes.
+func (c *Client) CompanyThemes(ctx context.Context, companyID string) (CompanyExtensions, error) {
+	return c.companyExtensions(ctx, companyID, "/wp-themes", "themes")
+}
+
+// companyExtensions pages with offset/limit as query parameters (sources
+// disagree between query and a GET body; query is what an HTTP client,
+// proxy and cache handle reliably) until it has `total` items or a page comes
+// back short. Any failed page fails the call: a partial inventory would look
+// like uninstalled plugins.
+func (c *Client) companyExtensions(ctx context.Context, companyID, suffix, wrapper string) (CompanyExtensions, error) {
+	if companyID == "" {
+		return CompanyExtensions{}, errors.New("kinsta: " + suffix[1:] + ": empty company id")
+	}
+	var out CompanyExtensions
+	for page := 0; ; page++ {
+		q := url.Values{"offset": {strconv.Itoa(len(out.Items))}, "limit": {strconv.Itoa(companyPageLimit)}}
+		cl := companyCall(companyID, suffix, q)
+		var p extensionPage
+		err := c.get(ctx, cl, func(body []byte) error {
+			var err error
+			p, err = decodeCompanyExtensions(body, wrapper)
+			return err
+		})
+		if err != nil {
+			return CompanyExtensions{}, err
+		}
+		if page == 0 {
+			out.LastUpdatedAt = p.lastUpdatedAt
+		}
+		out.Items = append(out.Items, p.items...)
+		switch {
+		case len(p.items) < companyPageLimit: // short or empty page: the end
+			return out, nil
+		case p.total >= 0 && len(out.Items) >= p.total:
+			return out, nil
+		case page+1 >= maxCompanyPages:
+			return CompanyExtensions{}, &Error{Kind: KindBadResponse, Endpoint: cl.endpoint,
+				Message: "pagination did not end after " + strconv.Itoa(maxCompanyPages) + " pages"}
+		}
+	}
+}
+
+type extensionPage struct {
+	items         []CompanyExtension
+	total         int // -1 when absent
+	lastUpdatedAt time.Time
+}
+
+type wireCompanyExtensions struct {
+	Company *struct {
+		Plugins *wireExtensionPage `json:"plugins"`
+		Themes  *wireExtensionPage `json:"themes"`
+	} `json:"company"`
+}
+
+type wireExtensionPage struct {
+	Total         optFloat                `json:"total"`
+	LastUpdatedAt flexTime                `json:"last_updated_at"`
+	Items         *[]wireCompanyExtension `json:"items"`
+}
+
+type wireCompanyExtension struct {
+	Name             flexString    `json:"name"`
+	Title            flexString    `json:"title"`
+	LatestVersion    flexString    `json:"latest_version"`
+	LatestVulnerable flexBool      `json:"is_latest_version_vulnerable"`
+	EnvironmentCount optFloat      `json:"environment_count"`
+	UpdateCount      optFloat      `json:"update_count"`
+	Environments     []wireInstall `json:"environments"`
+}
+
+// wireInstall has both field spellings: plugin_* on wp-plugins, theme_* on
+// wp-themes.
+type wireInstall struct {
+	ID                  flexString `json:"id"`
+	EnvironmentID       flexString `json:"environment_id"`
+	SiteDisplayName     flexString `json:"site_display_name"`
+	DisplayName         flexString `json:"display_name"`
+	PluginStatus        flexString `json:"plugin_status"`
+	PluginVersion       flexString `json:"plugin_version"`
+	PluginUpdate        flexString `json:"plugin_update"`
+	PluginUpdateVersion flexString `json:"plugin_update_version"`
+	PluginVulnerable    flexBool   `json:"is_plugin_version_vulnerable"`
+	ThemeStatus         flexString `json:"theme_status"`
+	ThemeVersion        flexString `json:"theme_version"`
+	ThemeUpdate         flexString `json:"theme_update"`
+	ThemeUpdateVersion  flexString `json:"theme_update_version"`
+	ThemeVulnerable     flexBool   `json:"is_theme_version_vulnerable"`
+}
+
+func decodeCompanyExtensions(body []byte, wrapper string) (extensionPage, error) {
+	var w *wireCompanyExtensions
+	if err := decodeJSON(body, &w); err != nil {
+		return extensionPage{}, err
+	}
+	if w == nil || w.Company == nil {
+		return extensionPage{}, missing("company")
+	}
+	wp := w.Company.Plugins
+	if wrapper == "themes" {
+		wp = w.Company.Themes
+	}
+	if wp == nil || wp.Items == nil {
+		return extensionPage{}, missing("company." + wrapper + ".items")
+	}
+	p := extensionPage{total: -1, lastUpdatedAt: wp.LastUpdatedAt.time()}
+	if wp.Total.ok {
+		p.total = wp.Total.int()
+	}
+	p.items = make([]CompanyExtension, len(*wp.Items))
+	for i := range *wp.Items {
+		p.items[i] = (*wp.Items)[i].extension()
+	}
+	return p, nil
+}
+
+func (w *wireCompanyExtension) extension() CompanyExtension {
+	x := CompanyExtension{
+		Name:                    string(w.Name),
+		Title:                   string(w.Title),
+		LatestVersion:           string(w.LatestVersion),
+		LatestVersionVulnerable: bool(w.LatestVulnerable),
+		EnvironmentCount:        w.EnvironmentCount.int(),
+		UpdateCount:             w.UpdateCount.int(),
+	}
+	if len(w.Environments) > 0 {
+		x.Installs = make([]ExtensionInstall, len(w.Environments))
+		for i := range w.Environments {
+			x.Installs[i] = w.Environments[i].install()
+		}
+	}
+	return x
+}
+
+func (w *wireInstall) install() ExtensionInstall {
+	return ExtensionInstall{
+		EnvironmentID:   firstNonEmpty(string(w.ID), string(w.EnvironmentID)),
+		SiteDisplayName: string(w.SiteDisplayName),
+		DisplayName:     string(w.DisplayName),
+		Status:          firstNonEmpty(string(w.PluginStatus), string(w.ThemeStatus)),
+		Version:         firstNonEmpty(string(w.PluginVersion), string(w.ThemeVersion)),
+		Update:          firstNonEmpty(string(w.PluginUpdate), string(w.ThemeUpdate)),
+		UpdateVersion:   firstNonEmpty(string(w.PluginUpdateVersion), string(w.ThemeUpdateVersion)),
+		Vulnerable:      bool(w.PluginVulnerable) || bool(w.ThemeVulnerable),
+	}
+}
+
+// ActivityLogs returns one page of the company activity log:
+// GET /company/{company_id}/activity-logs?offset=&limit=. limit <= 0 leaves
+// the API default (10).
+func (c *Client) ActivityLogs(ctx context.Context, companyID string, offset, limit int) (ActivityPage, error) {
+	if companyID == "" {
+		return ActivityPage{}, errors.New("kinsta: ActivityLogs: empty company id")
+	}
+	q := url.Values{"offset": {strconv.Itoa(max(offset, 0))}}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var out ActivityPage
+	err := c.get(ctx, companyCall(companyID, "/activity-logs", q), func(body []byte) error {
+		var err error
+		out, err = decodeActivityLogs(body)
+		return err
+	})
+	return out, err
+}
+
+type wireActivityLogs struct {
+	Company *struct {
+		ActivityLogs *struct {
+			Total optFloat `json:"total"`
+			Items *[]struct {
+				ID        flexString `json:"id"` // a number
+				SiteID    flexString `json:"site_id"`
+				Type      flexString `json:"type"`
+				CreatedAt flexTime   `json:"created_at"` // epoch ms
+				IsDone    flexBool   `json:"is_done"`
+				HasFailed flexBool   `json:"has_failed"`
+			} `json:"items"`
+		} `json:"activity_logs"`
+	} `json:"company"`
+}
+
+func decodeActivityLogs(body []byte) (ActivityPage, error) {
+	var w *wireActivityLogs
+	if err := decodeJSON(body, &w); err != nil {
+		return ActivityPage{}, err
+	}
+	if w == nil || w.Company == nil || w.Company.ActivityLogs == nil || w.Company.ActivityLogs.Items == nil {
+		return ActivityPage{}, missing("company.activity_logs.items")
+	}
+	logs := w.Company.ActivityLogs
+	out := ActivityPage{Total: logs.Total.int(), Items: make([]Activity, len(*logs.Items))}
+	for i, a := range *logs.Items {
+		out.Items[i] = Activity{
+			ID:        string(a.ID),
+			SiteID:    string(a.SiteID),
+			Type:      string(a.Type),
+			CreatedAt: a.CreatedAt.time(),
+			IsDone:    bool(a.IsDone),
+			HasFailed: bool(a.HasFailed),
+		}
+	}
+	return out, nil
+}
