@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -76,20 +77,54 @@ func parseFlags(args []string) (*options, *kingpin.Application, error) {
 	o.web = kingpinflag.AddFlags(app, defaultListenAddress)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.telemetryPath)
 	app.Flag("web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit.").Default("40").IntVar(&o.maxRequests)
-	app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").EnumVar(&o.logLevel, "debug", "info", "warn", "error")
-	app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").EnumVar(&o.logFormat, "logfmt", "json")
+	namedFlag(app, "log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]", "info", &o.logLevel, oneOf("debug", "info", "warn", "error"))
+	namedFlag(app, "log.format", "Output format of log messages. One of: [logfmt, json]", "logfmt", &o.logFormat, oneOf("logfmt", "json"))
 	app.Flag("kinsta.api-url", "Base URL of the Kinsta API.").Default(kinsta.DefaultBaseURL).Envar("KINSTA_API_URL").StringVar(&o.apiURL)
 	app.Flag("kinsta.api-key-file", "File holding the Kinsta API key (surrounding whitespace is trimmed). Without it the key is read from the environment variable "+apiKeyEnv+".").Envar("KINSTA_API_KEY_FILE").StringVar(&o.apiKeyFile)
 	app.Flag("kinsta.company", "Kinsta company ID to export. Repeatable; the environment variable takes a comma-separated list. Default: the API key's company, from GET /validate.").Envar("KINSTA_COMPANY").StringsVar(&o.companies)
-	app.Flag("kinsta.cache-ttl", "How long one refresh from the Kinsta API is reused: at most one API call per company per TTL, however many scrapes.").Default("60s").DurationVar(&o.cacheTTL)
-	app.Flag("kinsta.timeout", "Timeout of one refresh from the Kinsta API; also how long a scrape without X-Prometheus-Scrape-Timeout-Seconds waits for it.").Default("15s").DurationVar(&o.timeout)
-	app.Flag("timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to answer the scrape.").Default("0.5s").DurationVar(&o.timeoutOffset)
-	app.Flag("kinsta.max-staleness", "After refreshes have failed this long, drop a company's site series instead of serving old data (kinsta_up stays).").Default("1h").DurationVar(&o.maxStaleness)
-	app.Flag("kinsta.max-response-size", "Largest Kinsta API response body accepted.").Default("64MiB").BytesVar(&o.maxResponse)
-	app.Flag("kinsta.rate-limit", "Most requests per second sent to the Kinsta API (burst of 3), shared by all companies. 0 disables the limit.").Default("1").Float64Var(&o.rateLimit)
+	namedFlag(app, "kinsta.cache-ttl", "How long one refresh from the Kinsta API is reused: at most one API call per company per TTL, however many scrapes.", "60s", &o.cacheTTL, time.ParseDuration)
+	namedFlag(app, "kinsta.timeout", "Timeout of one refresh from the Kinsta API; also how long a scrape without X-Prometheus-Scrape-Timeout-Seconds waits for it.", "15s", &o.timeout, time.ParseDuration)
+	namedFlag(app, "timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to answer the scrape.", "0.5s", &o.timeoutOffset, time.ParseDuration)
+	namedFlag(app, "kinsta.max-staleness", "After refreshes have failed this long, drop a company's site series instead of serving old data (kinsta_up stays).", "1h", &o.maxStaleness, time.ParseDuration)
+	namedFlag(app, "kinsta.max-response-size", "Largest Kinsta API response body accepted.", "64MiB", &o.maxResponse, units.ParseBase2Bytes)
+	namedFlag(app, "kinsta.rate-limit", "Most requests per second sent to the Kinsta API (burst of 3), shared by all companies. 0 disables the limit.", "1", &o.rateLimit, func(v string) (float64, error) { return strconv.ParseFloat(v, 64) })
 	app.Flag("demo", "Serve a built-in simulated Kinsta company (no account needed): starts a fake Kinsta API on loopback and exports it.").BoolVar(&o.demo)
 	_, err := app.Parse(args)
 	return o, app, err
+}
+
+// flagValue is a kingpin.Value whose parse errors name the flag: kingpin's own
+// messages ("time: invalid duration") leave the operator guessing which one.
+type flagValue[T any] struct {
+	name  string
+	dst   *T
+	parse func(string) (T, error)
+	raw   string
+}
+
+func (v *flagValue[T]) Set(s string) error {
+	x, err := v.parse(s)
+	if err != nil {
+		return fmt.Errorf("--%s=%q: %w", v.name, s, err)
+	}
+	*v.dst, v.raw = x, s
+	return nil
+}
+
+func (v *flagValue[T]) String() string { return v.raw }
+
+func namedFlag[T any](app *kingpin.Application, name, help, def string, dst *T, parse func(string) (T, error)) {
+	app.Flag(name, help).Default(def).SetValue(&flagValue[T]{name: name, dst: dst, parse: parse})
+}
+
+// oneOf parses an enumerated string flag.
+func oneOf(allowed ...string) func(string) (string, error) {
+	return func(v string) (string, error) {
+		if slices.Contains(allowed, v) {
+			return v, nil
+		}
+		return "", fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))
+	}
 }
 
 // validate checks what kingpin cannot and loads the API key. It returns errors

@@ -205,7 +205,7 @@ func TestAPIKeyNeverLogged(t *testing.T) {
 	company := kinstatest.DemoCompany(time.Now())
 	fake := kinstatest.New(key, company)
 	api := httptest.NewServer(fake)
-	defer api.Close()
+	t.Cleanup(api.Close)
 	p := startExporter(t, []string{"KINSTA_API_KEY=" + key, "KINSTA_API_URL=" + api.URL},
 		"--log.level=debug", "--kinsta.cache-ttl=1ms", "--kinsta.rate-limit=0")
 	for _, fault := range []kinstatest.Fault{{}, {Status: 401}, {Status: 404}, {Status: 429, RetryAfter: "1"}, {Status: 500}, {Body: "{\"company\":"}, {Status: 502}} {
@@ -228,11 +228,11 @@ func TestAPIKeyNeverLogged(t *testing.T) {
 
 func TestScrapeAnswersWithinHeaderDeadline(t *testing.T) {
 	company := kinstatest.DemoCompany(time.Now())
-	fake := kinstatest.New("k", company)
+	fake := kinstatest.New("demo-key-0123456789", company)
 	api := httptest.NewServer(fake)
-	defer api.Close()
+	t.Cleanup(api.Close) // after the exporter stops, which holds a hung request open
 	fake.SetFault("/sites", kinstatest.Fault{Hang: true})
-	p := startExporter(t, []string{"KINSTA_API_KEY=k", "KINSTA_API_URL=" + api.URL},
+	p := startExporter(t, []string{"KINSTA_API_KEY=demo-key-0123456789", "KINSTA_API_URL=" + api.URL},
 		"--kinsta.company="+company.ID, "--kinsta.timeout=30s")
 	start := time.Now()
 	code, body := p.get(t, "/metrics", "X-Prometheus-Scrape-Timeout-Seconds", "1.5")

@@ -1,0 +1,490 @@
+// Package kinstatest is an in-process fake of the Kinsta API v2, served over real
+// HTTP. It speaks the wire shapes of the reference (../shared/kinsta-api.md) with
+// their quirks, and has switches for every failure a client must survive (Fault).
+// Tests, benchmarks and the exporter's --demo mode use it; it imports no testing
+// packages.
+//
+// Served routes (all GET, all need "Authorization: Bearer <key>"; an optional
+// "/v2" path prefix is accepted):
+//
+//	/validate
+//	/sites?company=ID[&include_environments=true]
+//	/sites/environments/{env_id}/backups
+//	/sites/environments/{env_id}/plugins
+//	/sites/environments/{env_id}/themes
+//	/company/{company_id}/wp-plugins?offset=&limit=   (or a JSON body {"offset","limit"})
+//	/company/{company_id}/wp-themes?offset=&limit=
+//	/sites/{site_id}/usage/visits/this-month
+//	/sites/{site_id}/usage/bandwidth/this-month
+//	/sites/{site_id}/usage/cdn-bandwidth/this-month
+//	/sites/environments/{env_id}/analytics/diskspace?company_id=&time_zone=[&time_span=]
+//	/company/{company_id}/activity-logs?offset=&limit=[&site_id=]
+//
+// The route templates above (see the Route constants) name routes in SetFault and
+// Requests.
+package kinstatest
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Route templates, as SetFault and Requests take them.
+const (
+	RouteValidate          = "/validate"
+	RouteSites             = "/sites"
+	RouteBackups           = "/sites/environments/{env_id}/backups"
+	RoutePlugins           = "/sites/environments/{env_id}/plugins"
+	RouteThemes            = "/sites/environments/{env_id}/themes"
+	RouteCompanyPlugins    = "/company/{company_id}/wp-plugins"
+	RouteCompanyThemes     = "/company/{company_id}/wp-themes"
+	RouteUsageVisits       = "/sites/{site_id}/usage/visits/this-month"
+	RouteUsageBandwidth    = "/sites/{site_id}/usage/bandwidth/this-month"
+	RouteUsageCDNBandwidth = "/sites/{site_id}/usage/cdn-bandwidth/this-month"
+	RouteDiskspace         = "/sites/environments/{env_id}/analytics/diskspace"
+	RouteActivityLogs      = "/company/{company_id}/activity-logs"
+)
+
+type route struct {
+	template string
+	segments []string // "" marks a parameter
+	handle   func(f *Fake, r *http.Request, param string) reply
+}
+
+// routes is the fixed routing table; every template has at most one parameter.
+var routes = func() []route {
+	table := []struct {
+		template string
+		handle   func(f *Fake, r *http.Request, param string) reply
+	}{
+		{RouteValidate, (*Fake).validate},
+		{RouteSites, (*Fake).sites},
+		{RouteBackups, (*Fake).backups},
+		{RoutePlugins, func(f *Fake, r *http.Request, env string) reply { return f.envExtensions(env, false) }},
+		{RouteThemes, func(f *Fake, r *http.Request, env string) reply { return f.envExtensions(env, true) }},
+		{RouteCompanyPlugins, func(f *Fake, r *http.Request, c string) reply { return f.companyExtensions(r, c, false) }},
+		{RouteCompanyThemes, func(f *Fake, r *http.Request, c string) reply { return f.companyExtensions(r, c, true) }},
+		{RouteUsageVisits, func(f *Fake, r *http.Request, s string) reply { return f.usage(s, usageVisits) }},
+		{RouteUsageBandwidth, func(f *Fake, r *http.Request, s string) reply { return f.usage(s, usageBandwidth) }},
+		{RouteUsageCDNBandwidth, func(f *Fake, r *http.Request, s string) reply { return f.usage(s, usageCDN) }},
+		{RouteDiskspace, (*Fake).diskspace},
+		{RouteActivityLogs, (*Fake).activityLogs},
+	}
+	out := make([]route, len(table))
+	for i, t := range table {
+		segs := strings.Split(strings.TrimPrefix(t.template, "/"), "/")
+		for j, s := range segs {
+			if strings.HasPrefix(s, "{") {
+				segs[j] = ""
+			}
+		}
+		out[i] = route{template: t.template, segments: segs, handle: t.handle}
+	}
+	return out
+}()
+
+// Routes returns the route templates the fake serves.
+func Routes() []string {
+	out := make([]string, len(routes))
+	for i, r := range routes {
+		out[i] = r.template
+	}
+	return out
+}
+
+// match finds the route of path and its parameter value.
+func match(path string) (*route, string) {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+next:
+	for i := range routes {
+		rt := &routes[i]
+		if len(rt.segments) != len(segs) {
+			continue
+		}
+		param := ""
+		for j, s := range rt.segments {
+			switch {
+			case s == "" && segs[j] != "":
+				param = segs[j]
+			case s != segs[j]:
+				continue next
+			}
+		}
+		return rt, param
+	}
+	return nil, ""
+}
+
+// Fault makes a route misbehave. Fields apply in this order: Hang; Delay; then the
+// first of RedirectTo, OversizeBytes, Status/Body, else the normal answer, which
+// DripBytesPerSecond paces (for Status/Body too). Faults act before the API key
+// is checked, so they answer any caller.
+type Fault struct {
+	// Status answers this HTTP status with the matching Kinsta error body
+	// (400/401/404/429/500 as in the fixtures, others {"status","message","data":null});
+	// 502, 503 and 504 get an HTML body as a proxy in front of the API would send.
+	Status int
+	// RetryAfter is sent as the Retry-After header with Status ("" = no header).
+	RetryAfter string
+	// Body replaces the body (with Status, or 200 when Status is 0), e.g.
+	// `{"company":` for truncation, `[]` for a wrong shape, `<html>`.
+	Body string
+	// Hang never answers: the handler waits until the request context ends (or the
+	// Fake is closed) and then aborts the connection.
+	Hang bool
+	// Delay answers after this delay; the request context ending aborts.
+	Delay time.Duration
+	// DripBytesPerSecond sends the body this many bytes at a time, one chunk per
+	// second, flushing each (with the full Content-Length announced): slowloris.
+	DripBytesPerSecond int
+	// OversizeBytes streams this many bytes of an endless JSON string
+	// (`{"name":"aaaa...`, never closed, no Content-Length), generated on the fly.
+	OversizeBytes int64
+	// RedirectTo answers 302 with this Location.
+	RedirectTo string
+}
+
+// Fake is a fake Kinsta API. It implements http.Handler and is safe for concurrent
+// use. Build it with New.
+type Fake struct {
+	apiKey string
+	now    func() time.Time
+
+	total  atomic.Int64
+	counts map[string]*atomic.Int64 // fixed key set: the route templates
+
+	closeOnce sync.Once
+	closed    chan struct{}
+
+	faultMu sync.Mutex
+	faults  map[string]Fault // "" = every route
+
+	// mu guards the mutable state of the data: Site.Status, the encoded /sites
+	// bodies and the churn state. Everything else in companies is immutable after New.
+	mu        sync.RWMutex
+	companies []*companyState
+	byID      map[string]*companyState
+	sitesByID map[string]siteRef
+	envsByID  map[string]envRef
+}
+
+type companyState struct {
+	*Company
+	// Encoded /sites elements (one per site) and whole bodies; index 0 without
+	// environments, 1 with. Fragments are nil until first needed; a status change
+	// re-encodes one fragment and drops the body, rebuilt on the next request. A
+	// body is never modified once built, so a handler writes it after unlocking.
+	fragments [2][][]byte
+	bodies    [2][]byte
+	churn     *churnState // nil until the demo churn first runs
+}
+
+type siteRef struct {
+	c  *companyState
+	si int
+}
+
+type envRef struct {
+	c      *companyState
+	si, ei int
+}
+
+func (r siteRef) site() *Site      { return &r.c.Sites[r.si] }
+func (r envRef) env() *Environment { return &r.c.Sites[r.si].Environments[r.ei] }
+
+// New returns a Fake that accepts apiKey and serves deep copies of companies.
+// GET /validate describes the key as belonging to the first company.
+func New(apiKey string, companies ...*Company) *Fake {
+	f := &Fake{
+		apiKey:    apiKey,
+		now:       time.Now,
+		counts:    make(map[string]*atomic.Int64, len(routes)),
+		closed:    make(chan struct{}),
+		faults:    map[string]Fault{},
+		byID:      map[string]*companyState{},
+		sitesByID: map[string]siteRef{},
+		envsByID:  map[string]envRef{},
+	}
+	for _, rt := range routes {
+		f.counts[rt.template] = new(atomic.Int64)
+	}
+	for _, c := range companies {
+		cs := &companyState{Company: c.clone()}
+		f.companies = append(f.companies, cs)
+		f.byID[c.ID] = cs
+		for i := range cs.Sites {
+			f.sitesByID[cs.Sites[i].ID] = siteRef{cs, i}
+			for j := range cs.Sites[i].Environments {
+				f.envsByID[cs.Sites[i].Environments[j].ID] = envRef{cs, i, j}
+			}
+		}
+	}
+	return f
+}
+
+// Close releases every request that a Hang, Delay or DripBytesPerSecond fault is
+// holding (their connections are aborted), so an httptest.Server can close; from
+// then on those faults abort at once. Other requests are served normally.
+func (f *Fake) Close() {
+	f.closeOnce.Do(func() { close(f.closed) })
+}
+
+func mustKnow(what, endpoint string) {
+	if endpoint == "" {
+		return
+	}
+	for _, rt := range routes {
+		if rt.template == endpoint {
+			return
+		}
+	}
+	panic(fmt.Sprintf("kinstatest: %s: unknown route template %q (want one of %q)", what, endpoint, Routes()))
+}
+
+// SetFault makes endpoint (a route template, or "" for every route including
+// unknown paths) misbehave; Fault{} clears it. A route's own fault wins over the
+// "" fault. It panics on an unknown template.
+func (f *Fake) SetFault(endpoint string, fault Fault) {
+	mustKnow("SetFault", endpoint)
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
+	if fault == (Fault{}) {
+		delete(f.faults, endpoint)
+	} else {
+		f.faults[endpoint] = fault
+	}
+}
+
+func (f *Fake) fault(endpoint string) Fault {
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
+	if ft, ok := f.faults[endpoint]; ok && endpoint != "" {
+		return ft
+	}
+	return f.faults[""]
+}
+
+// Requests returns how many requests were seen for a route template since the
+// last ResetRequests ("" = all requests, unknown paths included). Requests that
+// failed authentication or met a fault count too. It panics on an unknown template.
+func (f *Fake) Requests(endpoint string) int {
+	mustKnow("Requests", endpoint)
+	if endpoint == "" {
+		return int(f.total.Load())
+	}
+	return int(f.counts[endpoint].Load())
+}
+
+// ResetRequests sets every request counter to zero.
+func (f *Fake) ResetRequests() {
+	f.total.Store(0)
+	for _, c := range f.counts {
+		c.Store(0)
+	}
+}
+
+// SetSiteStatus changes the status GET /sites reports for a site. It panics when
+// the company or site is unknown.
+func (f *Fake) SetSiteStatus(companyID, siteID, status string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ref, ok := f.sitesByID[siteID]
+	if !ok || ref.c.ID != companyID {
+		panic(fmt.Sprintf("kinstatest: SetSiteStatus: no site %q in company %q", siteID, companyID))
+	}
+	f.setStatusLocked(ref, status)
+}
+
+func (f *Fake) setStatusLocked(ref siteRef, status string) {
+	s := ref.site()
+	if s.Status == status {
+		return
+	}
+	s.Status = status
+	for v := range ref.c.fragments {
+		if ref.c.fragments[v] != nil {
+			ref.c.fragments[v][ref.si] = siteFragment(ref.c.ID, s, v == 1)
+		}
+		ref.c.bodies[v] = nil
+	}
+}
+
+// sitesBody returns the encoded GET /sites body, building it when stale.
+func (f *Fake) sitesBody(cs *companyState, withEnvironments bool) []byte {
+	v := 0
+	if withEnvironments {
+		v = 1
+	}
+	f.mu.RLock()
+	body := cs.bodies[v]
+	f.mu.RUnlock()
+	if body != nil {
+		return body
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if cs.bodies[v] != nil {
+		return cs.bodies[v]
+	}
+	frags := cs.fragments[v]
+	if frags == nil {
+		frags = make([][]byte, len(cs.Sites))
+		for i := range cs.Sites {
+			frags[i] = siteFragment(cs.ID, &cs.Sites[i], withEnvironments)
+		}
+		cs.fragments[v] = frags
+	}
+	const head, tail = `{"company":{"sites":[`, `]}}`
+	n := len(head) + len(tail) + len(frags)
+	for _, fr := range frags {
+		n += len(fr)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, head...)
+	for i, fr := range frags {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, fr...)
+	}
+	b = append(b, tail...)
+	cs.bodies[v] = b
+	return b
+}
+
+// ServeHTTP answers one request. It writes exactly one response, or aborts the
+// connection (panic http.ErrAbortHandler) when a fault gives up on it.
+func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	if path == "/v2" || strings.HasPrefix(path, "/v2/") {
+		path = path[len("/v2"):]
+	}
+	rt, param := match(path)
+	template := ""
+	if rt != nil {
+		template = rt.template
+		f.counts[template].Add(1)
+	}
+	f.total.Add(1)
+
+	fault := f.fault(template)
+	if fault.Hang {
+		f.sleep(r.Context(), 0)
+		panic(http.ErrAbortHandler)
+	}
+	if fault.Delay > 0 && !f.sleep(r.Context(), fault.Delay) {
+		panic(http.ErrAbortHandler)
+	}
+	var rep reply
+	switch {
+	case fault.RedirectTo != "":
+		w.Header().Set("Location", fault.RedirectTo)
+		w.WriteHeader(http.StatusFound)
+		return
+	case fault.OversizeBytes > 0:
+		f.writeOversize(w, r, fault.OversizeBytes)
+		return
+	case fault.Status != 0 || fault.Body != "":
+		rep = reply{status: http.StatusOK, contentType: contentTypeJSON}
+		if fault.Status != 0 {
+			rep = statusReply(fault.Status)
+		}
+		if fault.Body != "" {
+			rep.body = []byte(fault.Body)
+		}
+		if fault.RetryAfter != "" {
+			rep.header = map[string]string{"Retry-After": fault.RetryAfter}
+		}
+	default:
+		rep = f.answer(r, rt, param)
+	}
+	f.write(w, r, rep, fault.DripBytesPerSecond)
+}
+
+// answer is the fault-free reply: authentication, routing, the handler.
+func (f *Fake) answer(r *http.Request, rt *route, param string) reply {
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+f.apiKey)) != 1 {
+		return statusReply(http.StatusUnauthorized)
+	}
+	if rt == nil {
+		return statusReply(http.StatusNotFound)
+	}
+	if r.Method != http.MethodGet {
+		return errorReply(http.StatusMethodNotAllowed, "Method not allowed", dataNull)
+	}
+	return rt.handle(f, r, param)
+}
+
+func (f *Fake) write(w http.ResponseWriter, r *http.Request, rep reply, drip int) {
+	h := w.Header()
+	if rep.contentType != "" {
+		h.Set("Content-Type", rep.contentType)
+	}
+	for k, v := range rep.header {
+		h.Set(k, v)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(rep.body)))
+	w.WriteHeader(rep.status)
+	if drip <= 0 {
+		w.Write(rep.body)
+		return
+	}
+	rc := http.NewResponseController(w)
+	for body := rep.body; len(body) > 0; {
+		n := min(drip, len(body))
+		if _, err := w.Write(body[:n]); err != nil {
+			return
+		}
+		rc.Flush()
+		body = body[n:]
+		if len(body) > 0 && !f.sleep(r.Context(), time.Second) {
+			panic(http.ErrAbortHandler)
+		}
+	}
+}
+
+// oversizeFiller is the endless string's content, shared and never written to.
+var oversizeFiller = []byte(strings.Repeat("a", 32<<10))
+
+func (f *Fake) writeOversize(w http.ResponseWriter, r *http.Request, size int64) {
+	w.Header().Set("Content-Type", contentTypeJSON)
+	w.WriteHeader(http.StatusOK)
+	prefix := []byte(`{"name":"`)
+	if size < int64(len(prefix)) {
+		prefix = prefix[:size]
+	}
+	if _, err := w.Write(prefix); err != nil {
+		return
+	}
+	for left := size - int64(len(prefix)); left > 0; {
+		n := min(left, int64(len(oversizeFiller)))
+		if _, err := w.Write(oversizeFiller[:n]); err != nil || r.Context().Err() != nil {
+			return
+		}
+		left -= n
+	}
+}
+
+// sleep waits d (forever when d is 0); false when ctx ended or the Fake closed first.
+func (f *Fake) sleep(ctx context.Context, d time.Duration) bool {
+	var timeout <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-timeout:
+		return true
+	case <-ctx.Done():
+	case <-f.closed:
+	}
+	return false
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package kinstatest
+
+const raceEnabled = false
