@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -322,7 +321,7 @@ func run(ctx context.Context, o *options, logger log.Logger) error {
 func serve(o *options, reg *prometheus.Registry, exp *collector.Exporter, logger log.Logger) error {
 	slogger := slog.New(sloggokit.NewGoKitHandler(logger, slog.LevelDebug))
 	metrics := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:            stdlog.New(log.NewStdlibAdapter(level.Error(logger)), "", 0),
+		ErrorLog:            slog.NewLogLogger(slogger.Handler(), slog.LevelError),
 		ErrorHandling:       promhttp.ContinueOnError,
 		MaxRequestsInFlight: o.maxRequests,
 		EnableOpenMetrics:   true,
