@@ -9,7 +9,7 @@ LDFLAGS    = -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PK
              -X $(PKG).BuildUser=$(shell whoami)@$(shell hostname) -X $(PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 FUZZTIME  ?= 10s
 
-.PHONY: build demo test deps lint unit modules rules container fuzz bench
+.PHONY: build demo test deps lint unit modules rules e2e container fuzz bench
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -18,7 +18,7 @@ demo: build
 	./$(BIN) --demo
 
 # The whole suite: installs what is missing (Debian packages), then every check.
-test: deps lint unit modules rules container fuzz
+test: deps lint unit modules rules e2e container fuzz
 	@echo "make test: all suites passed"
 
 deps:
@@ -29,7 +29,7 @@ lint:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-# Unit, golden, fake-API and end-to-end tests (real binary, real Prometheus and Alertmanager).
+# Unit, golden, fake-API and real-binary tests.
 unit:
 	$(GO) test -race -count=1 ./...
 
@@ -37,6 +37,10 @@ unit:
 modules:
 	cd grafana && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 	cd deploy/manifests_test && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# Real Prometheus and Alertmanager scrape the real binary, fire the shipped rules and run every dashboard query.
+e2e:
+	cd e2e && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 rules:
 	deploy/prometheus/check.sh
