@@ -13,10 +13,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -33,6 +35,7 @@ import (
 	sloggokit "github.com/tjhop/slog-gokit"
 
 	"github.com/kinsta-exporter/kinsta_exporter/collector"
+	"github.com/kinsta-exporter/kinsta_exporter/exposition"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
 )
@@ -65,7 +68,10 @@ type options struct {
 	maxResponse   units.Base2Bytes
 	rateLimit     float64
 	demo          bool
+	collectors    *collector.Flags
 	apiKey        string // loaded from the file or the environment; never logged
+	configFile    string
+	probeOnly     bool
 }
 
 func parseFlags(args []string) (*options, *kingpin.Application, error) {
@@ -78,6 +84,8 @@ func parseFlags(args []string) (*options, *kingpin.Application, error) {
 	app.Flag("web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit.").Default("40").IntVar(&o.maxRequests)
 	namedFlag(app, "log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]", "info", &o.logLevel, oneOf("debug", "info", "warn", "error"))
 	namedFlag(app, "log.format", "Output format of log messages. One of: [logfmt, json]", "logfmt", &o.logFormat, oneOf("logfmt", "json"))
+	app.Flag("config.file", "YAML file listing the Kinsta companies to export, each with its id, name and API key file. Excludes --kinsta.company and --kinsta.api-key-file. Reloaded on SIGHUP and POST /-/reload.").PlaceHolder("FILE").StringVar(&o.configFile)
+	app.Flag("web.probe-only", "Serve the companies only on /probe: /metrics keeps the exporter's own series and makes no Kinsta API call. For Prometheus probing every company through /sd, sharded over replicas.").BoolVar(&o.probeOnly)
 	app.Flag("kinsta.api-url", "Base URL of the Kinsta API.").Default(kinsta.DefaultBaseURL).Envar("KINSTA_API_URL").StringVar(&o.apiURL)
 	app.Flag("kinsta.api-key-file", "File holding the Kinsta API key (surrounding whitespace is trimmed). Without it the key is read from the environment variable "+apiKeyEnv+".").Envar("KINSTA_API_KEY_FILE").PlaceHolder("FILE").StringVar(&o.apiKeyFile)
 	app.Flag("kinsta.company", "Kinsta company ID to export. Repeatable; the environment variable takes a comma-separated list. Default: the API key's company, from GET /validate.").Envar("KINSTA_COMPANY").PlaceHolder("ID").StringsVar(&o.companies)
@@ -88,6 +96,7 @@ func parseFlags(args []string) (*options, *kingpin.Application, error) {
 	namedFlag(app, "kinsta.max-response-size", "Largest Kinsta API response body accepted.", "64MiB", &o.maxResponse, units.ParseBase2Bytes)
 	namedFlag(app, "kinsta.rate-limit", "Most requests per second sent to the Kinsta API (burst of 3), shared by all companies. 0 disables the limit.", "1", &o.rateLimit, func(v string) (float64, error) { return strconv.ParseFloat(v, 64) })
 	app.Flag("demo", "Serve a built-in simulated Kinsta company (no account needed): starts a fake Kinsta API on loopback and exports it.").BoolVar(&o.demo)
+	o.collectors = collector.RegisterFlags(app)
 	_, err := app.Parse(args)
 	return o, app, err
 }
@@ -147,6 +156,11 @@ func (o *options) validate() error {
 		return fmt.Errorf("--kinsta.rate-limit must not be negative, got %g", o.rateLimit)
 	case !strings.HasPrefix(o.telemetryPath, "/"):
 		return fmt.Errorf("--web.telemetry-path must start with /, got %q", o.telemetryPath)
+	case slices.Contains(reservedPaths, o.telemetryPath):
+		return fmt.Errorf("--web.telemetry-path %s is taken; not one of %s", o.telemetryPath, strings.Join(reservedPaths, ", "))
+	}
+	if o.configFile != "" {
+		return o.checkConfigFileFlags() // keys come from the configuration file
 	}
 	if o.demo {
 		return nil // the demo makes its own key
@@ -224,7 +238,7 @@ func scrapeTimeout(r *http.Request, refreshTimeout, offset time.Duration) time.D
 
 // refreshingHandler refreshes stale companies, within the scrape's deadline,
 // before the registry is gathered.
-func refreshingHandler(exp *collector.Exporter, next http.Handler, refreshTimeout, offset time.Duration) http.Handler {
+func refreshingHandler(exp interface{ Refresh(context.Context) }, next http.Handler, refreshTimeout, offset time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), scrapeTimeout(r, refreshTimeout, offset))
 		defer cancel()
@@ -241,8 +255,10 @@ func startDemo(ctx context.Context, logger log.Logger) (url, key string, err err
 		return "", "", err
 	}
 	key = hex.EncodeToString(buf)
-	company := kinstatest.DemoCompany(time.Now())
+	start := time.Now()
+	company := kinstatest.DemoCompany(start)
 	fake := kinstatest.New(key, company)
+	fake.KeepTimesFresh(start) // backups stay as old as at the start, however long the demo runs
 	fake.StartDemoChurn(ctx, demoChurnInterval)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -296,38 +312,31 @@ func run(ctx context.Context, o *options, logger log.Logger) error {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector(exporterName),
 	)
-	client, err := kinsta.New(kinsta.Config{
-		BaseURL:          o.apiURL,
-		APIKey:           o.apiKey,
-		UserAgent:        exporterName + "/" + version.Version,
-		MaxResponseBytes: int64(o.maxResponse),
-		RateLimit:        o.rateLimit,
-		Transport:        collector.InstrumentTransport(http.DefaultTransport.(*http.Transport).Clone(), reg),
-	})
+	// One exporter per company (companies.go), the clients of all API keys
+	// sharing --kinsta.rate-limit and the API request metrics.
+	exp, err := newCompanies(o, reg, logger)
 	if err != nil {
-		return fmt.Errorf("--kinsta.api-url: %w", err)
+		return err
 	}
-	exp := collector.New(client, collector.Config{
-		Companies:      o.companies,
-		CacheTTL:       o.cacheTTL,
-		RefreshTimeout: o.timeout,
-		MaxStaleness:   o.maxStaleness,
-	}, log.With(logger, "component", "collector"))
-	reg.MustRegister(exp)
+	exp.Start(ctx)
+	// The site series change only when a refresh result arrives or the
+	// staleness cut-off passes: they are rendered once per generation and
+	// served as bytes. reg, with the exporter's other series, stays live and
+	// is gathered on every scrape.
+	reg.MustRegister(exp.StateSeries())
 
-	return serve(o, reg, exp, logger)
+	return serve(o, reg, exp.SiteSeries(), exp, logger)
 }
 
-func serve(o *options, reg *prometheus.Registry, exp *collector.Exporter, logger log.Logger) error {
+func serve(o *options, reg *prometheus.Registry, sites prometheus.Collector, exp *companySet, logger log.Logger) error {
 	slogger := slog.New(sloggokit.NewGoKitHandler(logger, slog.LevelDebug))
-	metrics := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(slogger.Handler(), slog.LevelError),
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: o.maxRequests,
-		EnableOpenMetrics:   true,
-	}))
+	errorLog := slog.NewLogLogger(slogger.Handler(), slog.LevelError)
+	metrics := promhttp.InstrumentMetricHandler(reg, exposition.Handler(reg,
+		exposition.NewCache(sites, exp.Generation, errorLog),
+		exposition.HandlerOpts{ErrorLog: errorLog, MaxRequestsInFlight: o.maxRequests}))
 	mux := http.NewServeMux()
 	mux.Handle(o.telemetryPath, refreshingHandler(exp, metrics, o.timeout, o.timeoutOffset))
+	exp.register(mux, logger) // /probe, /sd, /-/reload
 	var ready atomic.Bool
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
@@ -346,6 +355,7 @@ func serve(o *options, reg *prometheus.Registry, exp *collector.Exporter, logger
 				{Address: o.telemetryPath, Text: "Metrics"},
 				{Address: "/-/healthy", Text: "Health"},
 				{Address: "/-/ready", Text: "Readiness"},
+				{Address: "/sd", Text: "Companies (Prometheus HTTP service discovery)"},
 			},
 		})
 		if err != nil {
@@ -356,5 +366,22 @@ func serve(o *options, reg *prometheus.Registry, exp *collector.Exporter, logger
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	// Flags and key are loaded by now; Kinsta's own health is in kinsta_up, not here.
 	ready.Store(true)
-	return web.ListenAndServe(srv, o.web, slogger)
+	go shutdownOnSignal(srv, logger)
+	if err := web.ListenAndServe(srv, o.web, slogger); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// shutdownOnSignal stops serving on SIGTERM or SIGINT, letting scrapes in
+// flight finish, so that container runtimes see a clean exit.
+func shutdownOnSignal(srv *http.Server, logger log.Logger) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	level.Info(logger).Log("msg", "Shutting down", "signal", <-sig)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		level.Warn(logger).Log("msg", "Shutdown did not finish cleanly", "err", err)
+	}
 }

@@ -24,29 +24,33 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range append([]*prometheus.Desc{upDesc, collectorSuccessDesc, collectorLastSuccessDesc, collectorDurationDesc}, siteDescs...) {
 		ch <- d
 	}
+	e.ref.describe(ch)
 }
 
 // Collect sends the cached state of every company. It never calls the API:
 // main.go calls Refresh with the scrape's deadline first.
-func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+func (e *Exporter) Collect(ch chan<- prometheus.Metric) { e.collect(ch, true) }
+
+// collect is Collect, without the site series unless sites is set (StateSeries).
+func (e *Exporter) collect(ch chan<- prometheus.Metric, sites bool) {
 	now := e.cfg.Now()
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if len(e.order) == 0 {
 		// No company yet: GET /validate has not told us which one the key belongs to.
 		collectState(ch, "", e.discovery)
+		e.ref.collect(ch, now)
 		return
 	}
 	for _, id := range e.order {
 		c := e.companies[id]
 		collectState(ch, id, c.state)
-		if c.state.lastSuccess.IsZero() || now.Sub(c.state.lastSuccess) > e.cfg.MaxStaleness {
+		if !sites || e.expired(c, now) {
 			continue // too old to be trusted: better no series than wrong ones
 		}
-		for _, m := range c.snapshot {
-			ch <- m
-		}
+		c.snapshot.collect(ch)
 	}
+	e.ref.collect(ch, now)
 }
 
 // collectState sends kinsta_up and the collector series of one company.

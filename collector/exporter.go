@@ -3,13 +3,12 @@ package collector
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
+	"golang.org/x/time/rate"
 
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
@@ -36,6 +35,17 @@ type Config struct {
 	MaxStaleness time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Collectors are the enabled switchable collectors (see RegisterFlags)
+	// with their refresh intervals; a zero interval means the default. They
+	// run in the background once Start is called. Empty: the sites core only.
+	Collectors map[string]time.Duration
+
+	// Test hooks of the background refresher (refresher.go): its timers on
+	// a simulated clock, its own rate limiter on that clock (production has
+	// none: the API client's limiter paces the whole process), its lease.
+	after   func(time.Duration) (<-chan time.Time, func() bool)
+	limiter *rate.Limiter
+	lease   time.Duration
 }
 
 // Exporter is a prometheus.Collector over per-company snapshots of GET /sites.
@@ -46,10 +56,12 @@ type Exporter struct {
 	logger log.Logger
 	flight singleflight.Group
 
-	mu        sync.RWMutex
+	mu        genMutex            // its write count is part of Generation
 	companies map[string]*company // by id
 	order     []string            // company ids in configuration order
 	discovery refreshState        // GET /validate, while no company is configured
+
+	ref *refresher // the switchable collectors; nil when none is enabled
 }
 
 // refreshState is what one cached resource (a company's sites, or the key's
@@ -73,8 +85,8 @@ func (s refreshState) due(now time.Time, ttl time.Duration) bool {
 type company struct {
 	id       string
 	state    refreshState
-	snapshot []prometheus.Metric // site series of the last good refresh
-	sites    map[string]string   // site id -> status of the last good refresh, for change logs
+	snapshot *siteRows         // site series of the last good refresh; nil before it
+	sites    map[string]string // site id -> status of the last good refresh, for change logs
 }
 
 // New returns an exporter; it makes no API call until the first Refresh.
@@ -84,7 +96,16 @@ func New(source SitesSource, cfg Config, logger log.Logger) *Exporter {
 	}
 	e := &Exporter{source: source, cfg: cfg, logger: logger, companies: map[string]*company{}}
 	e.addCompanies(cfg.Companies)
+	e.ref = newRefresher(source, cfg, logger)
 	return e
+}
+
+// Start runs the switchable collectors' background refresher until ctx
+// ends. Without Start they never refresh.
+func (e *Exporter) Start(ctx context.Context) {
+	if e.ref != nil {
+		go e.ref.run(ctx)
+	}
 }
 
 func (e *Exporter) addCompanies(ids []string) {
@@ -102,6 +123,7 @@ func (e *Exporter) addCompanies(ids []string) {
 // keep running after ctx ends, under their own timeout, so the next scrape
 // finds them done.
 func (e *Exporter) Refresh(ctx context.Context) {
+	e.ref.scraped() // never blocks: the switchable collectors refresh in the background
 	if e.needsDiscovery() {
 		if !e.wait(ctx, e.startDiscovery()) {
 			return
@@ -167,10 +189,13 @@ func (e *Exporter) refreshCompany(id string) {
 	start := e.cfg.Now()
 	sites, err := e.source.Sites(ctx, id)
 	end := e.cfg.Now()
-
-	var metrics []prometheus.Metric
 	if err == nil {
-		metrics = buildSiteMetrics(id, sites)
+		e.ref.setInventory(id, sites)
+	}
+
+	var rows *siteRows
+	if err == nil {
+		rows = buildSiteRows(id, sites)
 	}
 
 	e.mu.Lock()
@@ -189,9 +214,9 @@ func (e *Exporter) refreshCompany(id string) {
 		level.Info(e.logger).Log("msg", "Refreshing sites works again", "company", id)
 	}
 	c.state.lastSuccess = end
-	c.snapshot = metrics
+	c.snapshot = rows
 	c.sites = e.logChanges(id, c.sites, sites)
-	level.Debug(e.logger).Log("msg", "Refreshed sites", "company", id, "sites", len(sites), "series", len(metrics), "duration", c.state.lastDuration)
+	level.Debug(e.logger).Log("msg", "Refreshed sites", "company", id, "sites", len(sites), "series", rows.series(), "duration", c.state.lastDuration)
 }
 
 // logChanges logs sites that appeared, disappeared or changed status, and

@@ -4,6 +4,7 @@
 package collector
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,47 +19,140 @@ const liveStatus = "live"
 // says "not live" instead of exporting an empty label value.
 const unknownStatus = "unknown"
 
+var upDesc = prometheus.NewDesc("kinsta_up",
+	"1 if the last refresh of the company's sites from the Kinsta API (GET /sites) succeeded, 0 otherwise. Refreshed at most once per --kinsta.cache-ttl.",
+	[]string{"company"}, nil)
+
+// The site series: tens of thousands at 10,000 sites, so they are kept as
+// label values (siteRows), not as const metrics, and rendered without
+// client_golang (see SiteSeries).
 var (
-	upDesc = prometheus.NewDesc("kinsta_up",
-		"1 if the last refresh of the company's sites from the Kinsta API (GET /sites) succeeded, 0 otherwise. Refreshed at most once per --kinsta.cache-ttl.",
-		[]string{"company"}, nil)
-	siteInfoDesc = prometheus.NewDesc("kinsta_site_info",
+	siteInfo = newGaugeFamily("kinsta_site_info",
 		"Information about a Kinsta WordPress site (GET /sites, cached); always 1.",
-		[]string{"company", "site_id", "name", "display_name"}, nil)
-	siteStatusDesc = prometheus.NewDesc("kinsta_site_status",
+		"company", "site_id", "name", "display_name")
+	siteStatus = newGaugeFamily("kinsta_site_status",
 		`Site status as a state set (GET /sites, cached): 1 for the site's current status. A status="live" series exists for every site and is 0 while the site is not live.`,
-		[]string{"company", "site_id", "status"}, nil)
-	siteLabelDesc = prometheus.NewDesc("kinsta_site_label_info",
+		"company", "site_id", "status")
+	siteLabel = newGaugeFamily("kinsta_site_label_info",
 		"A label assigned to a Kinsta site in MyKinsta (GET /sites, cached); always 1.",
-		[]string{"company", "site_id", "label_id", "label"}, nil)
-	envInfoDesc = prometheus.NewDesc("kinsta_environment_info",
+		"company", "site_id", "label_id", "label")
+	envInfo = newGaugeFamily("kinsta_environment_info",
 		"Information about an environment (live, staging, premium staging) of a Kinsta site (GET /sites?include_environments=true, cached); always 1.",
-		[]string{"company", "site_id", "environment_id", "environment_name", "environment_display_name", "primary_domain", "php_version", "wordpress_version"}, nil)
-	envBlockedDesc = prometheus.NewDesc("kinsta_environment_blocked",
+		"company", "site_id", "environment_id", "environment_name", "environment_display_name", "primary_domain", "php_version", "wordpress_version")
+	envBlocked = newGaugeFamily("kinsta_environment_blocked",
 		"1 while Kinsta has the environment locked by another process (is_blocked), 0 otherwise (cached).",
-		[]string{"company", "site_id", "environment_id"}, nil)
-	envPremiumDesc = prometheus.NewDesc("kinsta_environment_premium",
+		"company", "site_id", "environment_id")
+	envPremium = newGaugeFamily("kinsta_environment_premium",
 		"1 for a premium environment (is_premium), 0 otherwise (cached).",
-		[]string{"company", "site_id", "environment_id"}, nil)
+		"company", "site_id", "environment_id")
+
+	// siteFamilies are the families of a sites snapshot, in siteRows order.
+	siteFamilies = []*gaugeFamily{siteInfo, siteStatus, siteLabel, envInfo, envBlocked, envPremium}
+
+	siteInfoDesc, siteStatusDesc, siteLabelDesc = siteInfo.desc, siteStatus.desc, siteLabel.desc
+	envInfoDesc, envBlockedDesc, envPremiumDesc = envInfo.desc, envBlocked.desc, envPremium.desc
+	// siteDescs are the descriptors of the series built from a sites snapshot.
+	siteDescs = []*prometheus.Desc{siteInfoDesc, siteStatusDesc, siteLabelDesc, envInfoDesc, envBlockedDesc, envPremiumDesc}
 )
 
-// siteDescs are the descriptors of the series built from a sites snapshot.
-var siteDescs = []*prometheus.Desc{siteInfoDesc, siteStatusDesc, siteLabelDesc, envInfoDesc, envBlockedDesc, envPremiumDesc}
+// gaugeFamily is a family of gauges: its descriptor, and the name, help and
+// label names that rendering it without client_golang needs.
+type gaugeFamily struct {
+	desc   *prometheus.Desc
+	name   string
+	help   string
+	labels []string
+}
 
-// buildSiteMetrics renders a company's sites as const metrics, once per
-// refresh, so that a scrape only copies them out. The API may repeat a site, an
-// environment or a label; duplicates are dropped here because a duplicate
-// series would fail the whole scrape.
-func buildSiteMetrics(company string, sites []kinsta.Site) []prometheus.Metric {
-	metrics := make([]prometheus.Metric, 0, len(sites)*8)
-	add := func(desc *prometheus.Desc, value float64, labels ...string) {
-		for i, v := range labels {
-			labels[i] = strings.ToValidUTF8(v, "\uFFFD")
-		}
-		metrics = append(metrics, prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, value, labels...))
+func newGaugeFamily(name, help string, labels ...string) *gaugeFamily {
+	return &gaugeFamily{desc: prometheus.NewDesc(name, help, labels, nil), name: name, help: help, labels: labels}
+}
+
+// gaugeRows are the series of one gauge family: per series its label values
+// (len(family.labels) of them, flat) and its value.
+type gaugeRows struct {
+	labels []string
+	values []float64
+}
+
+func (r *gaugeRows) add(value float64, labels ...string) {
+	for _, v := range labels {
+		r.labels = append(r.labels, strings.ToValidUTF8(v, "\uFFFD"))
 	}
+	r.values = append(r.values, value)
+}
+
+// siteRows is a company's sites snapshot: the rows of each of siteFamilies,
+// indexed by the row constants. It is immutable once built. Half a kilobyte
+// per series less than const metrics, and rendered directly.
+type siteRows [6]gaugeRows
+
+// Indexes of siteRows, in siteFamilies order.
+const (
+	rowSiteInfo = iota
+	rowSiteStatus
+	rowSiteLabel
+	rowEnvInfo
+	rowEnvBlocked
+	rowEnvPremium
+)
+
+// series is the number of series.
+func (s *siteRows) series() int {
+	if s == nil {
+		return 0
+	}
+	n := 0
+	for i := range s {
+		n += len(s[i].values)
+	}
+	return n
+}
+
+// collect sends the rows as const metrics.
+func (s *siteRows) collect(ch chan<- prometheus.Metric) {
+	if s == nil {
+		return
+	}
+	for i, f := range siteFamilies {
+		rows, arity := &s[i], len(f.labels)
+		for j, v := range rows.values {
+			ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, v, rows.labels[j*arity:(j+1)*arity]...)
+		}
+	}
+}
+
+// families yields each non-empty family as exposition.Cache's gauge family
+// source wants it; false when yield asked to stop.
+func (s *siteRows) families(yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
+	if s == nil {
+		return true
+	}
+	for i, f := range siteFamilies {
+		if len(s[i].values) > 0 && !yield(f.name, f.help, f.labels, s[i].labels, s[i].values) {
+			return false
+		}
+	}
+	return true
+}
+
+// buildSiteRows builds a company's site series, once per refresh, so that a
+// scrape only renders them. The API may repeat a site, an environment or a
+// label; duplicates are dropped here because a duplicate series would fail
+// the whole scrape.
+func buildSiteRows(company string, sites []kinsta.Site) *siteRows {
+	s := &siteRows{}
+	s[rowSiteInfo] = gaugeRows{make([]string, 0, len(sites)*4), make([]float64, 0, len(sites))}
+	s[rowSiteStatus] = gaugeRows{make([]string, 0, len(sites)*3), make([]float64, 0, len(sites))}
+	envs := 0
+	for _, site := range sites {
+		envs += len(site.Environments)
+	}
+	s[rowEnvInfo] = gaugeRows{make([]string, 0, envs*8), make([]float64, 0, envs)}
+	s[rowEnvBlocked] = gaugeRows{make([]string, 0, envs*3), make([]float64, 0, envs)}
+	s[rowEnvPremium] = gaugeRows{make([]string, 0, envs*3), make([]float64, 0, envs)}
 	seenSites := make(map[string]bool, len(sites))
-	seenEnvs := make(map[string]bool, len(sites)*2)
+	seenEnvs := make(map[string]bool, envs)
 	for _, site := range sites {
 		if site.ID == "" || seenSites[site.ID] {
 			continue
@@ -68,28 +162,39 @@ func buildSiteMetrics(company string, sites []kinsta.Site) []prometheus.Metric {
 		if status == "" {
 			status = unknownStatus
 		}
-		add(siteInfoDesc, 1, company, site.ID, site.Name, site.DisplayName)
-		add(siteStatusDesc, boolValue(status == liveStatus), company, site.ID, liveStatus)
+		s[rowSiteInfo].add(1, company, site.ID, site.Name, site.DisplayName)
+		s[rowSiteStatus].add(boolValue(status == liveStatus), company, site.ID, liveStatus)
 		if status != liveStatus {
-			add(siteStatusDesc, 1, company, site.ID, status)
+			s[rowSiteStatus].add(1, company, site.ID, status)
 		}
-		seenLabels := make(map[kinsta.Label]bool, len(site.Labels))
-		for _, label := range site.Labels {
-			if seenLabels[label] {
+		for i, label := range site.Labels {
+			if slices.Contains(site.Labels[:i], label) {
 				continue
 			}
-			seenLabels[label] = true
-			add(siteLabelDesc, 1, company, site.ID, label.ID, label.Name)
+			s[rowSiteLabel].add(1, company, site.ID, label.ID, label.Name)
 		}
 		for _, env := range site.Environments {
 			if env.ID == "" || seenEnvs[env.ID] {
 				continue
 			}
 			seenEnvs[env.ID] = true
-			add(envInfoDesc, 1, company, site.ID, env.ID, env.Name, env.DisplayName, env.PrimaryDomain, env.PHPVersion, env.WordPressVersion)
-			add(envBlockedDesc, boolValue(env.IsBlocked), company, site.ID, env.ID)
-			add(envPremiumDesc, boolValue(env.IsPremium), company, site.ID, env.ID)
+			s[rowEnvInfo].add(1, company, site.ID, env.ID, env.Name, env.DisplayName, env.PrimaryDomain, env.PHPVersion, env.WordPressVersion)
+			s[rowEnvBlocked].add(boolValue(env.IsBlocked), company, site.ID, env.ID)
+			s[rowEnvPremium].add(boolValue(env.IsPremium), company, site.ID, env.ID)
 		}
+	}
+	return s
+}
+
+// buildSiteMetrics is buildSiteRows as const metrics.
+func buildSiteMetrics(company string, sites []kinsta.Site) []prometheus.Metric {
+	rows := buildSiteRows(company, sites)
+	ch := make(chan prometheus.Metric, rows.series())
+	rows.collect(ch)
+	close(ch)
+	metrics := make([]prometheus.Metric, 0, len(ch))
+	for m := range ch {
+		metrics = append(metrics, m)
 	}
 	return metrics
 }

@@ -40,6 +40,7 @@ type Config struct {
 	MaxResponseBytes int64             // default 64 MiB; a larger body fails with KindTooLarge
 	RateLimit        float64           // requests per second for the whole client; <= 0 means unlimited
 	Burst            int               // default 3
+	Limiter          *rate.Limiter     // when set, used instead of RateLimit and Burst: clients of several API keys share one budget
 	Transport        http.RoundTripper // default: a clone of http.DefaultTransport
 	Now              func() time.Time  // default time.Now; the clock of Retry-After dates and back-off windows
 	// A caller held by a back-off window sleeps the remaining time (by Now)
@@ -89,7 +90,10 @@ func New(cfg Config) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	if cfg.RateLimit > 0 {
+	switch {
+	case cfg.Limiter != nil:
+		c.limiter = cfg.Limiter
+	case cfg.RateLimit > 0:
 		burst := cfg.Burst
 		if burst <= 0 {
 			burst = defaultBurst

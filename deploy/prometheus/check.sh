@@ -32,6 +32,7 @@ run() {
 run "$PROMTOOL" check rules rules.yml
 run "$PROMTOOL" test rules rules_test.yml
 run "$PROMTOOL" check config prometheus.yml
+run "$PROMTOOL" check config prometheus-sharded.yml
 run "$AMTOOL" check-config alertmanager.yml
 
 echo "check.sh: $passed passed, $failed failed"

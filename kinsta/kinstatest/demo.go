@@ -345,13 +345,17 @@ type churnState struct {
 	cursor int   // next site to consider taking down
 	queue  []int // non-live sites, in the order they come back
 	next   int   // index into churnStatuses
+	ticks  int
+	lastID int64 // of the activity log entries churn appends
 }
 
 // StartDemoChurn changes site statuses in the background until ctx ends: every
 // `every`, in each company, either one live site goes non-live or the longest
 // non-live one comes back to "live" (alternately), so the number of non-live
-// sites stays within one of where it started. It returns at once; every <= 0 does
-// nothing.
+// sites stays within one of where it started. Each tick also appends one
+// finished operation to the company's activity log (every third one failed),
+// so that an activity collector sees new operations. It returns at once;
+// every <= 0 does nothing.
 func (f *Fake) StartDemoChurn(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		return
@@ -373,6 +377,31 @@ func (f *Fake) StartDemoChurn(ctx context.Context, every time.Duration) {
 	}()
 }
 
+// churnActivities are the operations the churn appends, in turn.
+var churnActivities = [...]struct{ typ, desc string }{
+	{"clearCache", "Clear cache of %q (Live)"},
+	{"createManualBackup", "Create manual backup of %q (Live)"},
+	{"pushEnvironment", "Push %q Staging to Live"},
+}
+
+// appendChurnActivity adds one finished operation on a live site, now; called
+// with f.mu held.
+func (f *Fake) appendChurnActivity(cs *companyState, st *churnState) {
+	if len(cs.Sites) == 0 {
+		return
+	}
+	op := churnActivities[st.ticks%len(churnActivities)]
+	site := &cs.Sites[st.ticks%len(cs.Sites)]
+	st.ticks++
+	st.lastID++
+	a := Activity{ID: st.lastID, SiteID: site.ID, Type: op.typ, Description: fmt.Sprintf(op.desc, site.DisplayName),
+		CreatedAt: f.now(), IsDone: true, HasFailed: op.typ == "pushEnvironment"}
+	if a.HasFailed {
+		a.PublicError = "The environment is blocked by another process. Please try again a bit later."
+	}
+	cs.Activities = append(cs.Activities, a)
+}
+
 func (f *Fake) churnOnce() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -385,8 +414,12 @@ func (f *Fake) churnOnce() {
 					st.queue = append(st.queue, i)
 				}
 			}
+			for _, a := range cs.Activities {
+				st.lastID = max(st.lastID, a.ID)
+			}
 			cs.churn = st
 		}
+		f.appendChurnActivity(cs, st)
 		if st.down {
 			for range cs.Sites {
 				i := st.cursor

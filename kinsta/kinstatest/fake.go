@@ -160,6 +160,9 @@ type Fake struct {
 	total  atomic.Int64
 	counts map[string]*atomic.Int64 // fixed key set: the route templates
 
+	// fresh is the instant KeepTimesFresh counts from (unix ns); 0: off.
+	fresh atomic.Int64
+
 	closeOnce sync.Once
 	closed    chan struct{}
 
@@ -167,7 +170,8 @@ type Fake struct {
 	faults  map[string]Fault // "" = every route
 
 	// mu guards the mutable state of the data: Site.Status, the encoded /sites
-	// bodies and the churn state. Everything else in companies is immutable after New.
+	// bodies, the churn state and the activity log (the churn appends to it).
+	// Everything else in companies is immutable after New.
 	mu        sync.RWMutex
 	companies []*companyState
 	byID      map[string]*companyState
@@ -227,6 +231,24 @@ func New(apiKey string, companies ...*Company) *Fake {
 		}
 	}
 	return f
+}
+
+// KeepTimesFresh makes the backups' created_at and the plugin/theme
+// inventory's last_updated_at move with the clock: they are served shifted by
+// the time passed since since. Data built relative to since (DemoCompany(since))
+// then stays as old as it was, so a long demo run keeps a healthy fleet with
+// one stale backup. Activity log entries are not shifted: they are events.
+func (f *Fake) KeepTimesFresh(since time.Time) {
+	f.fresh.Store(since.UnixNano())
+}
+
+// timeShift is how far KeepTimesFresh moves timestamps now.
+func (f *Fake) timeShift() time.Duration {
+	from := f.fresh.Load()
+	if from == 0 {
+		return 0
+	}
+	return max(f.now().Sub(time.Unix(0, from)), 0)
 }
 
 // Close releases every request that a Hang, Delay or DripBytesPerSecond fault is

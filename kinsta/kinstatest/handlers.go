@@ -12,8 +12,8 @@ import (
 )
 
 // The handlers read only data that is immutable after New (everything but
-// Site.Status, which only the /sites encoding reads, under f.mu), so they take no
-// lock.
+// Site.Status, which only the /sites encoding reads, under f.mu, and the
+// activity log, which the demo churn appends to), so they take no lock.
 
 func (f *Fake) validate(r *http.Request, _ string) reply {
 	v := wireValidate{Name: "kinsta-exporter", Status: "active"}
@@ -59,13 +59,14 @@ func (f *Fake) backups(r *http.Request, envID string) reply {
 		return nestedNotFound("Environment not found")
 	}
 	e := ref.env()
+	shift := f.timeShift()
 	var w wireBackups
 	w.Environment.ID = e.ID
 	w.Environment.DisplayName = e.DisplayName
 	w.Environment.Backups = make([]wireBackup, len(e.Backups))
 	for i, b := range e.Backups {
 		w.Environment.Backups[i] = wireBackup{ID: b.ID, Name: b.Name, Note: nullable(b.Note),
-			Type: b.Type, CreatedAt: millis(b.CreatedAt)}
+			Type: b.Type, CreatedAt: millis(b.CreatedAt.Add(shift))}
 	}
 	return jsonReply(http.StatusOK, w)
 }
@@ -208,7 +209,7 @@ func (f *Fake) companyExtensions(r *http.Request, companyID string, themes bool)
 	lo, hi := page(len(items), offset, limit)
 	list := wireCompanyExtensions{Total: len(items), Items: items[lo:hi]}
 	if !cs.InventoryUpdatedAt.IsZero() {
-		list.LastUpdatedAt = strPtr(cs.InventoryUpdatedAt.UTC().Format(time.RFC3339))
+		list.LastUpdatedAt = strPtr(cs.InventoryUpdatedAt.Add(f.timeShift()).UTC().Format(time.RFC3339))
 	}
 	key := "plugins"
 	if themes {
@@ -309,11 +310,13 @@ func (f *Fake) activityLogs(r *http.Request, companyID string) reply {
 	}
 	siteID := r.URL.Query().Get("site_id")
 	var acts []Activity
+	f.mu.RLock() // the demo churn appends activities
 	for _, a := range cs.Activities {
 		if siteID == "" || a.SiteID == siteID {
 			acts = append(acts, a)
 		}
 	}
+	f.mu.RUnlock()
 	slices.SortStableFunc(acts, func(a, b Activity) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	var w wireActivityLogs
 	w.Company.ActivityLogs.Total = len(acts)

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
@@ -66,6 +67,20 @@ func Build() (dashboard.Dashboard, error) {
 	b.WithRow(dashboard.NewRowBuilder("Fleet overview").Id(ids.next()))
 	for _, p := range fleetPanels(ids) {
 		b.WithPanel(p)
+	}
+	for _, row := range []struct {
+		title  string
+		panels func(*idSeq) []cog.Builder[dashboard.Panel]
+	}{
+		{"API key and backups", keyBackupPanels},
+		{"WordPress plugins and themes", extensionPanels},
+		{"Usage this month", usagePanels},
+		{"Disk", diskPanels},
+	} {
+		b.WithRow(dashboard.NewRowBuilder(row.title).Id(ids.next()))
+		for _, p := range row.panels(ids) {
+			b.WithPanel(p)
+		}
 	}
 	b.WithRow(dashboard.NewRowBuilder("Exporter health").Id(ids.next()))
 	for _, p := range healthPanels(ids) {
@@ -300,8 +315,8 @@ func fleetPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 		"none", thresholds("blue"))
 
 	dataAge := statPanel(ids, "Oldest data",
-		"Age of the oldest successful refresh among the selected companies' collectors: the numbers on this dashboard are at most this old.",
-		`max(time() - kinsta_exporter_collector_last_success_timestamp_seconds{`+companySel+`})`,
+		"Age of the oldest successful refresh of the selected companies' sites (GET /sites, the sites collector): the site, status and environment numbers above are at most this old. The other rows are refreshed in the background every hour or more (Exporter health shows their lag).",
+		`max(time() - kinsta_exporter_collector_last_success_timestamp_seconds{`+companySel+`,collector="sites"})`,
 		"s", thresholds("green", step{300, "orange"}, step{3600, "red"}))
 
 	byStatus := piechart.NewPanelBuilder().
@@ -430,11 +445,9 @@ func healthPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 		rangeQuery("C", `histogram_quantile(0.99, sum by (le) (rate(kinsta_exporter_api_request_duration_seconds_bucket[$__rate_interval])))`, "p99"))
 
 	dataAge := timeseriesPanel(ids, "Data age",
-		"Seconds since each collector last refreshed successfully. It grows while the Kinsta API fails; past --kinsta.max-staleness (default 1h) the exporter stops serving the stale data.",
+		"Seconds since each collector last refreshed successfully (for the background collectors: its least recently refreshed site or environment). It grows while the Kinsta API fails. The sites data is dropped past --kinsta.max-staleness (default 1h); a background collector's past its interval (1h, disk 6h) plus that.",
 		"s", 12,
 		rangeQuery("A", `time() - kinsta_exporter_collector_last_success_timestamp_seconds{`+companySel+`}`, "{{company}} / {{collector}}"))
-	dataAge.Thresholds(thresholds("green", step{300, "orange"}, step{3600, "red"})).
-		ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeDashed))
 
 	refresh := timeseriesPanel(ids, "Refresh duration",
 		"How long the last refresh of each company's data took (kinsta_exporter_collector_duration_seconds).",
@@ -461,5 +474,247 @@ func healthPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 		Height(8).
 		Span(8)
 
-	return []cog.Builder[dashboard.Panel]{upTimeline, collectors, requests, errs, latency, dataAge, refresh, rss, version}
+	queue := timeseriesPanel(ids, "Background refresh queue",
+		"Work items (the API key, companies, sites or environments) per background collector, and how many of them are due but not refreshed yet. The refresher works through due items one API request at a time within --kinsta.rate-limit, only while scrapes arrive.",
+		"none", 8,
+		rangeQuery("A", `sum by (collector) (kinsta_exporter_refresh_queue_due_items)`, "{{collector}} due"),
+		rangeQuery("B", `sum by (collector) (kinsta_exporter_refresh_queue_items)`, "{{collector}} items"))
+
+	lag := timeseriesPanel(ids, "Background refresh lag",
+		"How long each background collector's most overdue item has been waiting (0: none is due). Over an hour fires KinstaRefreshBehind: the collectors need more requests than --kinsta.rate-limit allows.",
+		"s", 8,
+		rangeQuery("A", `max by (collector) (time() - kinsta_exporter_refresh_queue_oldest_due_timestamp_seconds) or max by (collector) (kinsta_exporter_refresh_queue_items * 0)`, "{{collector}}"))
+	lag.Thresholds(thresholds("green", step{3600, "red"})).
+		ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeDashed))
+
+	paused := statPanel(ids, "Collectors paused (404)",
+		"Collectors paused for a company because the Kinsta API answered 404, which also means the API key's role may not read the data (kinsta_exporter_collector_disabled); they retry after max(6h, their interval).",
+		`count(kinsta_exporter_collector_disabled{`+companySel+`} == 1) or vector(0)`,
+		"none", thresholds("green", step{1, "orange"}))
+	paused.Height(8).Span(8)
+
+	return []cog.Builder[dashboard.Panel]{upTimeline, collectors, requests, errs, latency, dataAge, refresh, rss, version, queue, lag, paused}
+}
+
+// liveEnvs is the live environments of the selected companies.
+const liveEnvs = `kinsta_environment_info{` + companySel + `,environment_name="live"}`
+
+// siteNames adds display_name to a per-site vector.
+const siteNames = ` * on(company, site_id) group_left(display_name) kinsta_site_info{` + companySel + `}`
+
+// envNames adds environment_display_name to a per-environment vector.
+const envNames = ` * on(company, site_id, environment_id) group_left(environment_display_name) kinsta_environment_info{` + companySel + `}`
+
+func sortDesc(name string) []cog.Builder[common.TableSortByFieldState] {
+	return []cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName(name).Desc(true)}
+}
+
+func keyBackupPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
+	keyExpiry := statPanel(ids, "API key expires in",
+		"Time until the exporter's Kinsta API key expires (GET /validate, apikey collector). No value: the key never expires.",
+		`min(kinsta_api_key_expiry_timestamp_seconds{`+companySel+`}) - time()`,
+		"s", thresholds("red", step{14 * 86400, "orange"}, step{30 * 86400, "green"}))
+	keyExpiry.NoValue("never").Span(8)
+
+	keyStatus := stat.NewPanelBuilder().
+		Id(ids.next()).
+		Title("API key").
+		Description("Name and status of the exporter's Kinsta API key (kinsta_api_key_info: active, revoked, expired).").
+		Datasource(datasourceRef()).
+		WithTarget(instantQuery("A", `kinsta_api_key_info{`+companySel+`}`, "{{key_name}}: {{status}}")).
+		Unit("none").
+		Thresholds(thresholds("blue")).
+		TextMode(common.BigValueTextModeName).
+		ColorMode(common.BigValueColorModeNone).
+		GraphMode(common.BigValueGraphModeNone).
+		ReduceOptions(lastValue()).
+		Height(4).
+		Span(8)
+
+	stale := statPanel(ids, "Live environments without a backup in 48h",
+		"Live environments of the selected sites whose newest backup (any type) is over 48 hours old (backups collector).",
+		`count((time() - max without(type) (kinsta_environment_backup_last_timestamp_seconds{`+companySel+`}) > 48 * 3600) and on(company, site_id, environment_id) `+liveEnvs+inSelectedSites+`) or vector(0)`,
+		"none", thresholds("green", step{1, "red"}))
+	stale.Span(8)
+
+	backupAge := table.NewPanelBuilder().
+		Id(ids.next()).
+		Title("Newest backup of each live environment").
+		Description("Age of the newest backup (any type: scheduled, system, manual) of the live environment of each selected site, oldest first (GET /sites/environments/{env_id}/backups, refreshed hourly by the backups collector). Over 48h fires KinstaBackupMissing.").
+		Datasource(datasourceRef()).
+		WithTarget(tableQuery("A",
+			`(time() - max without(type) (kinsta_environment_backup_last_timestamp_seconds{`+companySel+`}))`+
+				` * on(company, site_id, environment_id) group_left(environment_display_name) `+liveEnvs+
+				siteNames+inSelectedSites)).
+		WithTransformation(organize(
+			[]string{"Time", "__name__", "job", "instance"},
+			map[string]string{"display_name": "Site", "environment_display_name": "Environment", "site_id": "Site ID",
+				"environment_id": "Environment ID", "company": "Company", "Value": "Newest backup age"},
+			[]string{"display_name", "environment_display_name", "Value", "site_id", "environment_id", "company"})).
+		Unit("s").
+		Thresholds(thresholds("green", step{48 * 3600, "red"})).
+		SortBy(sortDesc("Newest backup age")).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{})).
+		Filterable(true).
+		NoValue("No backup data yet").
+		Height(10).
+		Span(16)
+
+	byType := piechart.NewPanelBuilder().
+		Id(ids.next()).
+		Title("Backups by type").
+		Description("Backups Kinsta keeps for the selected sites' environments, by type (kinsta_environment_backups).").
+		Datasource(datasourceRef()).
+		WithTarget(instantQuery("A", `sum by (type) (kinsta_environment_backups{`+companySel+`}`+inSelectedSites+`)`, "{{type}}")).
+		PieType(piechart.PieChartTypeDonut).
+		Unit("none").
+		ReduceOptions(lastValue()).
+		Legend(piechart.NewPieChartLegendOptionsBuilder().
+			ShowLegend(true).
+			DisplayMode(common.LegendDisplayModeTable).
+			Placement(common.LegendPlacementRight).
+			Values([]piechart.PieChartLegendValues{piechart.PieChartLegendValuesValue})).
+		Height(10).
+		Span(8)
+
+	return []cog.Builder[dashboard.Panel]{keyExpiry, keyStatus, stale, backupAge, byType}
+}
+
+// extensionTable lists every plugin (or theme) of the selected companies with
+// its installs, updates and vulnerable installs, vulnerable ones first.
+func extensionTable(ids *idSeq, kind, title string) *table.PanelBuilder {
+	sel := `{` + companySel + `}`
+	return table.NewPanelBuilder().
+		Id(ids.next()).
+		Title(title).
+		Description("Every WordPress " + kind + " of the selected companies (GET /company/{id}/wp-" + kind + "s, " + kind + "s collector; Kinsta refreshes this data at most every ~12h): environments with it installed, with an update available, and with a vulnerable version installed. Vulnerable first.").
+		Datasource(datasourceRef()).
+		WithTarget(tableQuery("A", `kinsta_`+kind+`_installs`+sel)).
+		WithTarget(tableQuery("B", `kinsta_`+kind+`_updates_available`+sel)).
+		WithTarget(tableQuery("C", `kinsta_`+kind+`_vulnerable_installs`+sel)).
+		WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
+		WithTransformation(organize(
+			[]string{"Time", "__name__", "job", "instance"},
+			map[string]string{kind: strings.ToUpper(kind[:1]) + kind[1:], "company": "Company",
+				"Value #A": "Installs", "Value #B": "Updates available", "Value #C": "Vulnerable installs"},
+			[]string{kind, "Value #C", "Value #B", "Value #A", "company"})).
+		Unit("none").
+		Decimals(0).
+		SortBy(sortDesc("Vulnerable installs")).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{})).
+		Filterable(true).
+		NoValue("No " + kind + " data yet").
+		Height(10).
+		Span(12)
+}
+
+func extensionPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
+	pluginUpdates := statPanel(ids, "Plugin updates available",
+		"Plugin installs with an update available in the selected sites' environments (kinsta_environment_plugin_updates_available).",
+		`sum(kinsta_environment_plugin_updates_available{`+companySel+`}`+inSelectedSites+`) or vector(0)`,
+		"none", thresholds("green", step{1, "orange"}))
+	pluginUpdates.Span(6)
+
+	themeUpdates := statPanel(ids, "Theme updates available",
+		"Theme installs with an update available in the selected sites' environments (kinsta_environment_theme_updates_available).",
+		`sum(kinsta_environment_theme_updates_available{`+companySel+`}`+inSelectedSites+`) or vector(0)`,
+		"none", thresholds("green", step{1, "orange"}))
+	themeUpdates.Span(6)
+
+	vulnerable := statPanel(ids, "Vulnerable installs",
+		"Plugin and theme installs whose installed version Kinsta reports as vulnerable, in the selected sites' environments (only from the company-wide endpoints; fires KinstaVulnerablePluginInstalled / KinstaVulnerableThemeInstalled).",
+		`(sum(kinsta_environment_plugins_vulnerable{`+companySel+`}`+inSelectedSites+`) or vector(0)) + (sum(kinsta_environment_themes_vulnerable{`+companySel+`}`+inSelectedSites+`) or vector(0))`,
+		"none", thresholds("green", step{1, "red"}))
+	vulnerable.Span(6)
+
+	kinstaAge := stat.NewPanelBuilder().
+		Id(ids.next()).
+		Title("Kinsta's plugin and theme data age").
+		Description("Time since Kinsta last updated its plugin and theme data (last_updated_at of the company endpoints); Kinsta refreshes it at most every ~12h, so installs and updates can lag that much behind the sites.").
+		Datasource(datasourceRef()).
+		WithTarget(instantQuery("A", `time() - min(kinsta_plugins_last_updated_timestamp_seconds{`+companySel+`})`, "plugins")).
+		WithTarget(instantQuery("B", `time() - min(kinsta_themes_last_updated_timestamp_seconds{`+companySel+`})`, "themes")).
+		Unit("s").
+		Thresholds(thresholds("green", step{13 * 3600, "orange"}, step{25 * 3600, "red"})).
+		TextMode(common.BigValueTextModeValueAndName).
+		ColorMode(common.BigValueColorModeValue).
+		GraphMode(common.BigValueGraphModeNone).
+		ReduceOptions(lastValue()).
+		Height(4).
+		Span(6)
+
+	byStatus := bargauge.NewPanelBuilder().
+		Id(ids.next()).
+		Title("Installed by status").
+		Description("Plugin and theme installs in the selected sites' environments, by status as Kinsta reports it (active, inactive, must-use, ...).").
+		Datasource(datasourceRef()).
+		WithTarget(instantQuery("A", `sum by (status) (kinsta_environment_plugins{`+companySel+`}`+inSelectedSites+`)`, "plugins {{status}}")).
+		WithTarget(instantQuery("B", `sum by (status) (kinsta_environment_themes{`+companySel+`}`+inSelectedSites+`)`, "themes {{status}}")).
+		Unit("none").
+		Decimals(0).
+		Min(0).
+		Thresholds(thresholds("blue")).
+		DisplayMode(common.BarGaugeDisplayModeGradient).
+		Orientation(common.VizOrientationHorizontal).
+		ShowUnfilled(true).
+		ReduceOptions(lastValue()).
+		Height(10).
+		Span(6)
+
+	plugins := extensionTable(ids, "plugin", "Plugins")
+	plugins.Span(9)
+	themes := extensionTable(ids, "theme", "Themes")
+	themes.Span(9)
+
+	return []cog.Builder[dashboard.Panel]{pluginUpdates, themeUpdates, vulnerable, kinstaAge, byStatus, plugins, themes}
+}
+
+// topSites is a bar gauge of the 10 selected sites with the most of metric.
+func topSites(ids *idSeq, title, desc, metric, unit string) *bargauge.PanelBuilder {
+	return bargauge.NewPanelBuilder().
+		Id(ids.next()).
+		Title(title).
+		Description(desc).
+		Datasource(datasourceRef()).
+		WithTarget(instantQuery("A",
+			`topk(10, (`+metric+`{`+companySel+`}`+siteNames+`)`+inSelectedSites+`)`, "{{display_name}}")).
+		Unit(unit).
+		Min(0).
+		Thresholds(thresholds("blue")).
+		DisplayMode(common.BarGaugeDisplayModeGradient).
+		Orientation(common.VizOrientationHorizontal).
+		ShowUnfilled(true).
+		ReduceOptions(lastValue()).
+		Height(9).
+		Span(8)
+}
+
+func usagePanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
+	return []cog.Builder[dashboard.Panel]{
+		topSites(ids, "Top sites by visits",
+			"This month's visits as Kinsta counts them for the plan (GET /sites/{id}/usage/visits/this-month, usage collector, hourly).",
+			"kinsta_site_visits_this_month", "none"),
+		topSites(ids, "Top sites by bandwidth",
+			"This month's bandwidth (GET /sites/{id}/usage/bandwidth/this-month, usage collector, hourly).",
+			"kinsta_site_bandwidth_this_month_bytes", "bytes"),
+		topSites(ids, "Top sites by CDN bandwidth",
+			"This month's CDN bandwidth (GET /sites/{id}/usage/cdn-bandwidth/this-month, usage collector, hourly).",
+			"kinsta_site_cdn_bandwidth_this_month_bytes", "bytes"),
+	}
+}
+
+func diskPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
+	total := statPanel(ids, "Disk used",
+		"Disk space used by the selected sites' environments together (kinsta_environment_disk_usage_bytes, disk collector, every 6h).",
+		`sum(kinsta_environment_disk_usage_bytes{`+companySel+`}`+inSelectedSites+`)`,
+		"bytes", thresholds("blue"))
+	total.Height(8).Span(6)
+
+	top := timeseriesPanel(ids, "Disk usage, top 10 environments",
+		"Disk space of the 10 largest environments of the selected sites (GET /sites/environments/{env_id}/analytics/diskspace, latest daily point, refreshed every 6h). KinstaEnvironmentDiskFillingUp fires when the last 2 days' growth would pass kinsta:environment_disk_usage_threshold_bytes within 7 days.",
+		"bytes", 18,
+		rangeQuery("A",
+			`topk(10, (kinsta_environment_disk_usage_bytes{`+companySel+`}`+envNames+siteNames+`)`+inSelectedSites+`)`,
+			"{{display_name}} ({{environment_display_name}})"))
+	return []cog.Builder[dashboard.Panel]{total, top}
 }

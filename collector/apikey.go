@@ -1,0 +1,48 @@
+package collector
+
+import (
+	"context"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var (
+	apiKeyExpiryDesc = prometheus.NewDesc("kinsta_api_key_expiry_timestamp_seconds",
+		"Unix time at which the Kinsta API key expires (GET /validate expires_at, cached by the apikey collector); absent when the key never expires.",
+		[]string{"company", "key_name"}, nil)
+	apiKeyInfoDesc = prometheus.NewDesc("kinsta_api_key_info",
+		"The Kinsta API key the exporter uses, with its status as Kinsta reports it (GET /validate: active, revoked, expired; cached by the apikey collector); always 1.",
+		[]string{"company", "key_name", "status"}, nil)
+)
+
+// apiKeyCollector reads GET /validate: one item for the exporter's key.
+type apiKeyCollector struct{ src SitesSource }
+
+func newAPIKeyCollector(src SitesSource) (itemCollector, error) { return apiKeyCollector{src}, nil }
+
+func (apiKeyCollector) scope(bool) scope { return scopeKey }
+
+func (apiKeyCollector) descs() []*prometheus.Desc {
+	return []*prometheus.Desc{apiKeyExpiryDesc, apiKeyInfoDesc}
+}
+
+func (c apiKeyCollector) refresh(ctx context.Context, req *request) (result, error) {
+	if err := req.pace(ctx); err != nil {
+		return result{}, err
+	}
+	key, err := c.src.Validate(ctx)
+	if err != nil {
+		return result{}, err
+	}
+	status := strings.ToLower(key.Status)
+	if status == "" {
+		status = unknownStatus
+	}
+	var m series
+	m.gauge(apiKeyInfoDesc, 1, key.CompanyID, key.Name, status)
+	if !key.ExpiresAt.IsZero() {
+		m.gauge(apiKeyExpiryDesc, unixSeconds(key.ExpiresAt), key.CompanyID, key.Name)
+	}
+	return result{metrics: m, company: key.CompanyID}, nil
+}

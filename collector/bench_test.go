@@ -1,0 +1,73 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
+	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
+)
+
+// benchSites are n sites of kinstatest.GenerateCompany (2 environments and 2
+// labels each), through the fake API's wire format and the real decoder.
+func benchSites(b *testing.B, n int) []kinsta.Site {
+	b.Helper()
+	fake := kinstatest.New("bench-key", kinstatest.GenerateCompany("bench", n, 2, 2))
+	req := httptest.NewRequest(http.MethodGet, "/sites?company=bench&include_environments=true", nil)
+	req.Header.Set("Authorization", "Bearer bench-key")
+	rec := httptest.NewRecorder()
+	fake.ServeHTTP(rec, req)
+	sites, err := kinsta.DecodeSites(rec.Body)
+	if err != nil || len(sites) != n {
+		b.Fatalf("%d sites: %v", len(sites), err)
+	}
+	return sites
+}
+
+// BenchmarkBuildSiteMetrics is the work of one refresh after decoding:
+// building a company's const metrics.
+func BenchmarkBuildSiteMetrics(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		sites := benchSites(b, n)
+		b.Run(fmt.Sprintf("sites=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				buildSiteMetrics("bench", sites)
+			}
+		})
+	}
+}
+
+// BenchmarkGather is a registry gather of the exporter: what every scrape
+// cost before the site series were rendered once per generation
+// (exposition.Cache), and what one render still costs.
+func BenchmarkGather(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		src := newFakeSource()
+		src.set("bench", benchSites(b, n), nil)
+		e := New(src, Config{Companies: []string{"bench"}, CacheTTL: time.Hour, RefreshTimeout: time.Minute, MaxStaleness: time.Hour}, log.NewNopLogger())
+		e.Refresh(context.Background())
+		for _, c := range []struct {
+			name string
+			c    prometheus.Collector
+		}{{"exporter", e}, {"site-series", e.SiteSeries()}, {"state-series", e.StateSeries()}} {
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(c.c)
+			b.Run(fmt.Sprintf("%s/sites=%d", c.name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := reg.Gather(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

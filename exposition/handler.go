@@ -1,0 +1,255 @@
+package exposition
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+)
+
+// HandlerOpts tunes Handler. Errors are handled as promhttp's ContinueOnError:
+// logged, and whatever could be gathered is served.
+type HandlerOpts struct {
+	// ErrorLog receives gathering and encoding errors; nil discards them.
+	ErrorLog Logger
+	// MaxRequestsInFlight limits how many requests gather and write at once.
+	// Unlike promhttp, which answers 503 at once, a request waits up to
+	// QueueTimeout for a slot before it gets the 503: scrapes that waited
+	// together for a refresh arrive together, and each needs a slot only for
+	// a millisecond or so. 0 or less: no limit.
+	MaxRequestsInFlight int
+	// QueueTimeout is how long a request waits for a slot; 0 means
+	// DefaultQueueTimeout, less than 0 no waiting.
+	QueueTimeout time.Duration
+}
+
+// DefaultQueueTimeout is HandlerOpts.QueueTimeout's default.
+const DefaultQueueTimeout = 2 * time.Second
+
+// Handler serves cache's rendering followed by live's families, freshly
+// gathered, as one exposition. It negotiates like promhttp.HandlerFor with
+// EnableOpenMetrics: the format (OpenMetrics only when the client offers it,
+// protobuf, text, with the escaping scheme asked for) from Accept, gzip from
+// Accept-Encoding, and honours name[] query parameters. The two parts must
+// not share family names; a live family that has the name of a cached one is
+// dropped and logged.
+//
+// OpenMetrics' "# EOF" is written once, at the very end. A gzip response is
+// one gzip member: the cached part is kept as a byte-aligned DEFLATE stream
+// without a final block, the live part is compressed per request as the
+// following blocks, and the trailer's CRC-32 continues the cached part's.
+func Handler(live prometheus.Gatherer, cache *Cache, opts HandlerOpts) http.Handler {
+	h := &handler{live: live, cache: cache, errorLog: opts.ErrorLog, queueTimeout: opts.QueueTimeout}
+	if opts.MaxRequestsInFlight > 0 {
+		h.inFlight = make(chan struct{}, opts.MaxRequestsInFlight)
+	}
+	if h.queueTimeout == 0 {
+		h.queueTimeout = DefaultQueueTimeout
+	}
+	return h
+}
+
+type handler struct {
+	live         prometheus.Gatherer
+	cache        *Cache
+	errorLog     Logger
+	inFlight     chan struct{}
+	queueTimeout time.Duration
+	clashed      atomic.Bool // a live family clashed with a cached one (logged once)
+}
+
+var (
+	bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	// The live part is compressed on every request, so for speed: it is a
+	// few kilobytes next to the cached part's megabytes.
+	flatePool = sync.Pool{New: func() any {
+		w, _ := flate.NewWriter(nil, flate.BestSpeed)
+		return w
+	}}
+)
+
+// maxPooledBuffer: larger buffers (a name[] response) are left to the GC
+// rather than kept alive by the pool.
+const maxPooledBuffer = 1 << 20
+
+func getBuffer() *bytes.Buffer {
+	b := bufferPool.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBuffer {
+		bufferPool.Put(b)
+	}
+}
+
+// gzipHeader is a gzip member header: no file name, no modification time, OS
+// unknown (RFC 1952).
+var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255}
+
+func (h *handler) logf(format string, args ...any) {
+	if h.errorLog != nil {
+		h.errorLog.Println(fmt.Sprintf(format, args...))
+	}
+}
+
+// acquire takes an in-flight slot, waiting up to the queue timeout or until
+// the client goes away; false means answer 503.
+func (h *handler) acquire(req *http.Request) bool {
+	if h.inFlight == nil {
+		return true
+	}
+	select {
+	case h.inFlight <- struct{}{}:
+		return true
+	default:
+	}
+	if h.queueTimeout < 0 {
+		return false
+	}
+	t := time.NewTimer(h.queueTimeout)
+	defer t.Stop()
+	select {
+	case h.inFlight <- struct{}{}:
+		return true
+	case <-t.C:
+	case <-req.Context().Done():
+	}
+	return false
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	format := expfmt.NegotiateAccept(req.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...)
+	gz := acceptsGzip(req)
+	filter := nameFilter(req)
+	// Concurrent requests share one render of the cached part; waiting for it
+	// holds no slot. A name[] request picks families out of the identity
+	// rendering.
+	cached := h.cache.get(format, gz && filter == nil)
+
+	if !h.acquire(req) {
+		http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", cap(h.inFlight)),
+			http.StatusServiceUnavailable)
+		return
+	}
+	if h.inFlight != nil {
+		defer func() { <-h.inFlight }()
+	}
+
+	mfs, err := h.live.Gather()
+	if err != nil {
+		h.logf("error gathering metrics: %v", err)
+		if len(mfs) == 0 && len(cached.names) == 0 {
+			http.Error(w, "An error has occurred while serving metrics:\n\n"+err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	live := getBuffer()
+	defer putBuffer(live)
+	enc := expfmt.NewEncoder(live, format)
+	for _, mf := range mfs {
+		name := mf.GetName()
+		if _, clash := cached.names[name]; clash {
+			if !h.clashed.Swap(true) {
+				h.logf("error: live metric family %q is also in the cached part; dropping the live one", name)
+			}
+			continue
+		}
+		if _, ok := filter[name]; filter != nil && !ok {
+			continue
+		}
+		if err := enc.Encode(mf); err != nil {
+			h.logf("error encoding and sending metric family: %v", err)
+		}
+	}
+	if closer, ok := enc.(expfmt.Closer); ok {
+		closer.Close() // OpenMetrics: the one "# EOF", after both parts
+	}
+
+	// The uncompressed response is parts; with gzip, prefix (DEFLATE) comes first.
+	var parts [][]byte
+	switch {
+	case filter != nil:
+		for _, f := range cached.families {
+			if _, ok := filter[f.name]; ok {
+				parts = append(parts, cached.body[f.start:f.end])
+			}
+		}
+	case !gz:
+		parts = append(parts, cached.body)
+	}
+	parts = append(parts, live.Bytes())
+
+	hdr := w.Header()
+	hdr.Add("Vary", "Accept")
+	hdr.Add("Vary", "Accept-Encoding")
+	hdr.Set("Content-Type", string(format))
+	if !gz {
+		n := 0
+		for _, p := range parts {
+			n += len(p)
+		}
+		hdr.Set("Content-Length", strconv.Itoa(n))
+		for _, p := range parts {
+			if _, err := w.Write(p); err != nil {
+				return // the client went away
+			}
+		}
+		return
+	}
+
+	var prefix []byte
+	var crc uint32
+	var size int64
+	if filter == nil {
+		prefix, crc, size = cached.body, cached.crc, cached.size
+	}
+	z := getBuffer()
+	defer putBuffer(z)
+	zw := flatePool.Get().(*flate.Writer)
+	zw.Reset(z)
+	for _, p := range parts {
+		zw.Write(p) // to a bytes.Buffer: cannot fail
+		crc = crc32.Update(crc, crc32.IEEETable, p)
+		size += int64(len(p))
+	}
+	zw.Close() // the final block
+	flatePool.Put(zw)
+	var trailer [8]byte
+	binary.LittleEndian.PutUint32(trailer[:4], crc)
+	binary.LittleEndian.PutUint32(trailer[4:], uint32(size)) // ISIZE is the size modulo 2^32
+
+	hdr.Set("Content-Encoding", "gzip")
+	hdr.Set("Content-Length", strconv.Itoa(len(gzipHeader)+len(prefix)+z.Len()+len(trailer)))
+	for _, p := range [][]byte{gzipHeader, prefix, z.Bytes(), trailer[:]} {
+		if _, err := w.Write(p); err != nil {
+			return
+		}
+	}
+}
+
+// nameFilter returns the name[] query parameters as a set, nil without any.
+func nameFilter(req *http.Request) map[string]struct{} {
+	if req.URL == nil {
+		return nil
+	}
+	names := req.URL.Query()["name[]"]
+	if len(names) == 0 {
+		return nil
+	}
+	set := make(map[string]struct{}, len(names))
+	for _, n := range names {
+		set[n] = struct{}{}
+	}
+	return set
+}
