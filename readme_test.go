@@ -1,7 +1,9 @@
 package main
 
 import (
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -22,6 +24,46 @@ func TestREADMEDocumentsEveryMetric(t *testing.T) {
 			t.Errorf("README's metric table has no row for %s", f[1])
 		}
 	}
+}
+
+// TestREADMEDocumentsEveryMetricInTheSource covers the families the demo does
+// not emit at its first scrape (config reload, background collectors): every
+// complete kinsta_* name written in the non-test Go sources needs a row.
+func TestREADMEDocumentsEveryMetricInTheSource(t *testing.T) {
+	readme := readFile(t, "README.md")
+	names := map[string]bool{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		for _, m := range regexp.MustCompile(`"(kinsta_[a-z0-9_]+)"`).FindAllStringSubmatch(readFile(t, path), -1) {
+			names[m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range names {
+		if isPrefixOfAnother(name, names) {
+			continue // a prefix the code builds names from, or the program name
+		}
+		if !strings.Contains(readme, "| `"+name+"`") {
+			t.Errorf("README's metric table has no row for %s", name)
+		}
+	}
+	if len(names) < 20 {
+		t.Fatalf("found only %d metric names; the scan is broken", len(names))
+	}
+}
+
+func isPrefixOfAnother(name string, names map[string]bool) bool {
+	for other := range names {
+		if other != name && strings.HasPrefix(other, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestREADMEHasARunbookForEveryAlert checks that each alert's runbook_url anchor exists.

@@ -113,17 +113,11 @@ scrape_configs:
   # The rules match job="kinsta".
   - job_name: kinsta
     static_configs: [{targets: ['%s']}]
-  # The --demo exporter serves the same company ID as the fake above. The
-  # dashboard joins on (company, site_id) and assumes one exporter per company
-  # (grafana/README.md), so the demo's company is renamed here to keep the two
-  # apart in this shared Prometheus.
+  # The --demo exporter serves the same company ID as the fake above: the
+  # dashboard's joins include job and instance, so two exporters of one
+  # company in one Prometheus must not break them (no many-to-many).
   - job_name: kinsta-demo
     static_configs: [{targets: ['%s']}]
-    metric_relabel_configs:
-      - source_labels: [company]
-        regex: (.+)
-        target_label: company
-        replacement: demo-$1
 `, amAddr, exporterAddr, demoAddr))
 	runTool(t, bins.promtool, "check", "config", promConfig) // also checks the rules copy
 

@@ -42,11 +42,11 @@ const companySel = `company=~"$company"`
 // matcher keeps every site (labelled or not), and with one or more labels
 // picked it matches nothing, leaving only the sites that carry one of the
 // picked labels in kinsta_site_label_info. Fleet queries intersect with this
-// set: `... and on(company, site_id) ` + selectedSites.
-const selectedSites = `(kinsta_site_info{company=~"$company",label=~"$label"} or on(company, site_id) kinsta_site_label_info{company=~"$company",label=~"$label"})`
+// set: `... and on(job, instance, company, site_id) ` + selectedSites.
+const selectedSites = `(kinsta_site_info{company=~"$company",label=~"$label"} or on(job, instance, company, site_id) kinsta_site_label_info{company=~"$company",label=~"$label"})`
 
 // inSelectedSites restricts a per-site vector to the sites picked by $label.
-const inSelectedSites = ` and on(company, site_id) ` + selectedSites
+const inSelectedSites = ` and on(job, instance, company, site_id) ` + selectedSites
 
 // Build returns the dashboard model.
 func Build() (dashboard.Dashboard, error) {
@@ -352,12 +352,12 @@ func fleetPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 		WithTarget(tableQuery("A",
 			`(`+
 				`kinsta_site_label_info{`+companySel+`}`+
-				` * on(company, site_id) group_left(status) `+nonLiveCurrent+
-				` * on(company, site_id) group_left(display_name) kinsta_site_info{`+companySel+`}`+
+				` * on(job, instance, company, site_id) group_left(status) `+nonLiveCurrent+
+				` * on(job, instance, company, site_id) group_left(display_name) kinsta_site_info{`+companySel+`}`+
 				` or `+
 				nonLiveCurrent+
-				` * on(company, site_id) group_left(display_name) kinsta_site_info{`+companySel+`}`+
-				` unless on(company, site_id) kinsta_site_label_info{`+companySel+`}`+
+				` * on(job, instance, company, site_id) group_left(display_name) kinsta_site_info{`+companySel+`}`+
+				` unless on(job, instance, company, site_id) kinsta_site_label_info{`+companySel+`}`+
 				`)`+inSelectedSites)).
 		WithTransformation(organize(
 			[]string{"Time", "Value", "__name__", "job", "instance", "label_id"},
@@ -377,8 +377,8 @@ func fleetPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 		Datasource(datasourceRef()).
 		WithTarget(tableQuery("A",
 			`(kinsta_environment_blocked{`+companySel+`} == 1)`+
-				` * on(company, site_id, environment_id) group_left(environment_display_name, primary_domain) kinsta_environment_info{`+companySel+`}`+
-				` * on(company, site_id) group_left(display_name) kinsta_site_info{`+companySel+`}`+
+				` * on(job, instance, company, site_id, environment_id) group_left(environment_display_name, primary_domain) kinsta_environment_info{`+companySel+`}`+
+				` * on(job, instance, company, site_id) group_left(display_name) kinsta_site_info{`+companySel+`}`+
 				inSelectedSites)).
 		WithTransformation(organize(
 			[]string{"Time", "Value", "__name__", "job", "instance"},
@@ -500,10 +500,10 @@ func healthPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 const liveEnvs = `kinsta_environment_info{` + companySel + `,environment_name="live"}`
 
 // siteNames adds display_name to a per-site vector.
-const siteNames = ` * on(company, site_id) group_left(display_name) kinsta_site_info{` + companySel + `}`
+const siteNames = ` * on(job, instance, company, site_id) group_left(display_name) kinsta_site_info{` + companySel + `}`
 
 // envNames adds environment_display_name to a per-environment vector.
-const envNames = ` * on(company, site_id, environment_id) group_left(environment_display_name) kinsta_environment_info{` + companySel + `}`
+const envNames = ` * on(job, instance, company, site_id, environment_id) group_left(environment_display_name) kinsta_environment_info{` + companySel + `}`
 
 func sortDesc(name string) []cog.Builder[common.TableSortByFieldState] {
 	return []cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName(name).Desc(true)}
@@ -533,7 +533,7 @@ func keyBackupPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 
 	stale := statPanel(ids, "Live environments without a backup in 48h",
 		"Live environments of the selected sites whose newest backup (any type) is over 48 hours old (backups collector).",
-		`count((time() - max without(type) (kinsta_environment_backup_last_timestamp_seconds{`+companySel+`}) > 48 * 3600) and on(company, site_id, environment_id) `+liveEnvs+inSelectedSites+`) or vector(0)`,
+		`count((time() - max without(type) (kinsta_environment_backup_last_timestamp_seconds{`+companySel+`}) > 48 * 3600) and on(job, instance, company, site_id, environment_id) `+liveEnvs+inSelectedSites+`) or vector(0)`,
 		"none", thresholds("green", step{1, "red"}))
 	stale.Span(8)
 
@@ -544,7 +544,7 @@ func keyBackupPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 		Datasource(datasourceRef()).
 		WithTarget(tableQuery("A",
 			`(time() - max without(type) (kinsta_environment_backup_last_timestamp_seconds{`+companySel+`}))`+
-				` * on(company, site_id, environment_id) group_left(environment_display_name) `+liveEnvs+
+				` * on(job, instance, company, site_id, environment_id) group_left(environment_display_name) `+liveEnvs+
 				siteNames+inSelectedSites)).
 		WithTransformation(organize(
 			[]string{"Time", "__name__", "job", "instance"},
