@@ -287,7 +287,7 @@ func (c *companySet) probe(w http.ResponseWriter, r *http.Request, errorLog prom
 		return
 	}
 	id := values[0]
-	ctx, cancel := context.WithTimeout(r.Context(), scrapeTimeout(r, c.o.timeout, c.o.timeoutOffset))
+	ctx, cancel := scrapeContext(w, r, c.o.timeout, c.o.timeoutOffset)
 	defer cancel()
 	target, ok := c.Lookup(id)
 	if !ok && c.Undiscovered() {

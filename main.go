@@ -35,6 +35,7 @@ import (
 	sloggokit "github.com/tjhop/slog-gokit"
 
 	"github.com/kinsta-exporter/kinsta_exporter/collector"
+	"github.com/kinsta-exporter/kinsta_exporter/collector/config"
 	"github.com/kinsta-exporter/kinsta_exporter/exposition"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
@@ -89,7 +90,7 @@ func parseFlags(args []string) (*options, *kingpin.Application, error) {
 	app.Flag("kinsta.api-url", "Base URL of the Kinsta API.").Default(kinsta.DefaultBaseURL).Envar("KINSTA_API_URL").StringVar(&o.apiURL)
 	app.Flag("kinsta.api-key-file", "File holding the Kinsta API key (surrounding whitespace is trimmed). Without it the key is read from the environment variable "+apiKeyEnv+".").Envar("KINSTA_API_KEY_FILE").PlaceHolder("FILE").StringVar(&o.apiKeyFile)
 	app.Flag("kinsta.company", "Kinsta company ID to export. Repeatable; the environment variable takes a comma-separated list. Default: the API key's company, from GET /validate.").Envar("KINSTA_COMPANY").PlaceHolder("ID").StringsVar(&o.companies)
-	namedFlag(app, "kinsta.cache-ttl", "How long one refresh from the Kinsta API is reused: at most one API call per company per TTL, however many scrapes.", "60s", &o.cacheTTL, time.ParseDuration)
+	namedFlag(app, "kinsta.cache-ttl", "How long one refresh from the Kinsta API is reused: one API call per company per TTL, however many scrapes (counted from the previous refresh's start, less up to 1s of slack for scrape jitter).", "60s", &o.cacheTTL, time.ParseDuration)
 	namedFlag(app, "kinsta.timeout", "Timeout of one refresh from the Kinsta API; also how long a scrape without X-Prometheus-Scrape-Timeout-Seconds waits for it.", "15s", &o.timeout, time.ParseDuration)
 	namedFlag(app, "timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to answer the scrape.", "0.5s", &o.timeoutOffset, time.ParseDuration)
 	namedFlag(app, "kinsta.max-staleness", "After refreshes have failed this long, drop a company's site series instead of serving old data (kinsta_up stays).", "1h", &o.maxStaleness, time.ParseDuration)
@@ -192,22 +193,11 @@ func loadAPIKey(file string) (string, error) {
 		}
 		return key, nil
 	}
-	b, err := os.ReadFile(file)
+	key, err := config.ReadKeyFile(file) // the same rules as key files named in --config.file
 	if err != nil {
 		return "", fmt.Errorf("--kinsta.api-key-file: %w", err)
 	}
-	key := strings.TrimSpace(string(b))
-	if key == "" {
-		return "", fmt.Errorf("--kinsta.api-key-file: %s is empty", file)
-	}
-	return key, nil
-}
-
-// keyFileWorldReadable reports whether others than the owner's group can read
-// the key file, which deserves a warning but not a refusal.
-func keyFileWorldReadable(file string) bool {
-	info, err := os.Stat(file)
-	return err == nil && info.Mode().Perm()&0o004 != 0
+	return string(key), nil
 }
 
 func newLogger(format, lvl string) log.Logger {
@@ -230,9 +220,8 @@ func scrapeTimeout(r *http.Request, refreshTimeout, offset time.Duration) time.D
 		return refreshTimeout
 	}
 	timeout := time.Duration(seconds * float64(time.Second))
-	if timeout > offset {
-		timeout -= offset
-	}
+	// A timeout no longer than the offset keeps half of itself to answer in.
+	timeout = max(timeout-offset, timeout/2)
 	return min(timeout, refreshTimeout)
 }
 
@@ -240,11 +229,22 @@ func scrapeTimeout(r *http.Request, refreshTimeout, offset time.Duration) time.D
 // before the registry is gathered.
 func refreshingHandler(exp interface{ Refresh(context.Context) }, next http.Handler, refreshTimeout, offset time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), scrapeTimeout(r, refreshTimeout, offset))
+		ctx, cancel := scrapeContext(w, r, refreshTimeout, offset)
 		defer cancel()
 		exp.Refresh(ctx)
-		next.ServeHTTP(w, r)
+		// The rest of the request (a slot, the render) is bounded by the same deadline.
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// scrapeContext bounds a scrape: its context ends at the scrape's deadline,
+// and writing the answer may take only until Prometheus gives up, so a client
+// that stops reading cannot hold an in-flight slot for ever.
+func scrapeContext(w http.ResponseWriter, r *http.Request, refreshTimeout, offset time.Duration) (context.Context, context.CancelFunc) {
+	timeout := scrapeTimeout(r, refreshTimeout, offset)
+	// An error means the ResponseWriter cannot set deadlines (a test recorder): nothing to bound.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeout + offset + time.Second))
+	return context.WithTimeout(r.Context(), timeout)
 }
 
 // startDemo serves the simulated company on a loopback port and returns the
@@ -295,7 +295,7 @@ func run(ctx context.Context, o *options, logger log.Logger) error {
 	if o.cacheTTL < 10*time.Second {
 		level.Warn(logger).Log("msg", "--kinsta.cache-ttl below 10s spends Kinsta API calls fast; meant for tests", "cache_ttl", o.cacheTTL)
 	}
-	if o.apiKeyFile != "" && keyFileWorldReadable(o.apiKeyFile) {
+	if o.apiKeyFile != "" && config.WorldReadable(o.apiKeyFile) {
 		level.Warn(logger).Log("msg", "The API key file is readable by every user; chmod 600 it", "file", o.apiKeyFile)
 	}
 	if o.demo {

@@ -87,7 +87,7 @@ x`, "z_9", "ünïcode")) {
 
 func FuzzAppendGauges(f *testing.F) {
 	f.Add("name", "help", "label", "value", 1.5)
-	f.Add("a:b", "x\\y\n\"", "l_1", "\"\\\n\xff", -0.0)
+	f.Add("a:b", "x\\y\n\"", "l_1", "\"\\\n\xff", math.Copysign(0, -1))
 	f.Fuzz(func(t *testing.T, name, help, label, value string, v float64) {
 		checkAppendGauges(t, gaugeFamily(name, help, v, label, value, "second", value+help))
 	})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // HandlerOpts tunes Handler. Errors are handled as promhttp's ContinueOnError:
@@ -129,7 +130,11 @@ func (h *handler) acquire(req *http.Request) bool {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	format := expfmt.NegotiateAccept(req.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...)
+	negotiated := expfmt.NegotiateAccept(req.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...)
+	// Rendering pins the escaping scheme: every name here is a legacy name,
+	// which no scheme changes, and a client cycling through schemes in Accept
+	// must not be able to force a new render of the cached part every time.
+	format := negotiated.WithEscapingScheme(model.UnderscoreEscaping)
 	gz := acceptsGzip(req)
 	filter := nameFilter(req)
 	// Concurrent requests share one render of the cached part; waiting for it
@@ -193,7 +198,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	hdr := w.Header()
 	hdr.Add("Vary", "Accept")
 	hdr.Add("Vary", "Accept-Encoding")
-	hdr.Set("Content-Type", string(format))
+	hdr.Set("Content-Type", string(negotiated))
 	if !gz {
 		n := 0
 		for _, p := range parts {

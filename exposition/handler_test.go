@@ -90,7 +90,6 @@ type fixture struct {
 	src       *source
 	clock     *clock
 	exp       *collector.Exporter
-	cached    *prometheus.Registry
 	live      *prometheus.Registry
 	cache     *Cache
 	handler   http.Handler // ours, instrumented
@@ -163,17 +162,8 @@ func blocks(t *testing.T, body []byte) map[string]string {
 	out := map[string]string{}
 	var name string
 	var cur strings.Builder
-	flush := func() {
-		if name != "" {
-			if _, dup := out[name]; dup {
-				t.Fatalf("family %s appears twice", name)
-			}
-			out[name] = cur.String()
-		}
-		cur.Reset()
-	}
 	var samples []string
-	flush = func() {
+	flush := func() {
 		slices.Sort(samples) // the order of series within a family is free
 		for _, l := range samples {
 			cur.WriteString(l)
@@ -758,5 +748,20 @@ func TestLargeGzipIsOneStream(t *testing.T) {
 				t.Fatalf("gzip -dc: %v", err)
 			}
 		}
+	}
+}
+
+// A client cycling through escaping schemes in Accept must not force a render
+// of the cached part per request: the names are legacy names, unchanged by any.
+func TestEscapingSchemesShareOneRender(t *testing.T) {
+	f := newFixture(t, testSites)
+	for _, scheme := range []string{"underscores", "allow-utf-8", "dots", "values", "underscores", "allow-utf-8", "dots", "values"} {
+		accept := "text/plain;version=0.0.4;escaping=" + scheme
+		if body := get(t, f.handler, "/metrics", "Accept", accept).body; !strings.Contains(string(body), "kinsta_site_info{") {
+			t.Fatalf("Accept %q: no site series", accept)
+		}
+	}
+	if n := f.cache.Renders(); n != 1 {
+		t.Fatalf("%d renders for one format in 4 escaping schemes, want 1", n)
 	}
 }
