@@ -31,23 +31,26 @@ func benchSites(b *testing.B, n int) []kinsta.Site {
 	return sites
 }
 
-// BenchmarkBuildSiteMetrics is the work of one refresh after decoding:
-// building a company's const metrics.
-func BenchmarkBuildSiteMetrics(b *testing.B) {
+// BenchmarkBuildSiteRows is the work of one refresh after decoding:
+// building a company's site series (as rows; see siteRows).
+func BenchmarkBuildSiteRows(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		sites := benchSites(b, n)
 		b.Run(fmt.Sprintf("sites=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				buildSiteMetrics("bench", sites)
+				buildSiteRows("bench", sites)
 			}
 		})
 	}
 }
 
-// BenchmarkGather is a registry gather of the exporter: what every scrape
-// cost before the site series were rendered once per generation
-// (exposition.Cache), and what one render still costs.
+// BenchmarkGather is a registry gather of the exporter, as every scrape did
+// before the site series were rendered once per generation
+// (exposition.Cache): Collect builds const metrics from the rows, the
+// registry turns them into protobuf messages and sorts them. exposition.Cache
+// still gathers for the protobuf formats; the text formats are rendered from
+// the rows (see BenchmarkRender there).
 func BenchmarkGather(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		src := newFakeSource()

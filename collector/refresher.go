@@ -19,11 +19,14 @@ import (
 )
 
 // The switchable collectors fan out per site or environment, so no scrape
-// waits for them. One background goroutine, the refresher, works through the
-// work items that are due, most overdue first (never fetched ones before
-// all others), one API request at a time through the shared, rate-limited
-// client. Scrapes only serve what is cached and wake it up. Without scrapes
-// it stops making API calls once its lease runs out.
+// waits for them. One background goroutine per Exporter (the fleet has one
+// Exporter per company), the refresher, works through the work items that
+// are due, most overdue first (never fetched ones before all others), one
+// API request at a time through the shared, rate-limited client. Its
+// requests are marked kinsta.WithBackground: they take only spare tokens of
+// the rate limit, so that however many refreshers are busy, a GET /sites
+// never queues behind them. Scrapes only serve what is cached and wake it
+// up. Without scrapes it stops making API calls once its lease runs out.
 
 const (
 	// defaultLease is how long the refresher keeps working after the last
@@ -565,7 +568,8 @@ func (r *refresher) refreshItem(ctx context.Context, it *item, reg *registered) 
 		fallback: st != nil && st.fallback, since: r.started}
 	r.mu.RUnlock()
 
-	ictx, cancel := context.WithTimeout(ctx, r.timeout)
+	// Background work: its requests yield to GET /sites at the rate limit.
+	ictx, cancel := context.WithTimeout(kinsta.WithBackground(ctx), r.timeout)
 	req.start = r.now()
 	res, err := reg.c.refresh(ictx, req)
 	end := r.now()

@@ -186,19 +186,6 @@ func buildSiteRows(company string, sites []kinsta.Site) *siteRows {
 	return s
 }
 
-// buildSiteMetrics is buildSiteRows as const metrics.
-func buildSiteMetrics(company string, sites []kinsta.Site) []prometheus.Metric {
-	rows := buildSiteRows(company, sites)
-	ch := make(chan prometheus.Metric, rows.series())
-	rows.collect(ch)
-	close(ch)
-	metrics := make([]prometheus.Metric, 0, len(ch))
-	for m := range ch {
-		metrics = append(metrics, m)
-	}
-	return metrics
-}
-
 func boolValue(b bool) float64 {
 	if b {
 		return 1

@@ -1,8 +1,9 @@
 // Package kinsta is a read-only client for the Kinsta API v2, written for an
 // exporter: liberal decoding of the documented wire shapes, typed errors, a
-// client-wide rate limit and a back-off window after 429s shared by every
-// caller, bounded response sizes, and the route template of each request in
-// its context for instrumentation.
+// client-wide rate limit (which background requests, marked by
+// WithBackground, use only when it has a token to spare) and a back-off
+// window after 429s shared by every caller, bounded response sizes, and the
+// route template of each request in its context for instrumentation.
 package kinsta
 
 import (
@@ -10,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -164,6 +166,28 @@ func sameOrigin(a, b *url.URL) bool {
 
 type endpointKey struct{}
 
+type backgroundKey struct{}
+
+// WithBackground marks the requests made with ctx as background work, which
+// yields to all other requests at the rate limit (Config.RateLimit or
+// Config.Limiter). A background request takes a rate-limit token only when
+// one is free at that moment; otherwise it sleeps about until the next token
+// is due and tries again, never holding a reservation in the limiter's
+// queue. A foreground request (one without the mark, such as a scrape's
+// GET /sites) therefore waits only for other foreground requests, however
+// many background ones are waiting, and background work gets what is left
+// of the budget. The 429 back-off holds both alike. The exporter's
+// background collectors mark their requests; a waiting background request
+// fails with KindTimeout when ctx ends.
+func WithBackground(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+func isBackground(ctx context.Context) bool {
+	b, _ := ctx.Value(backgroundKey{}).(bool)
+	return b
+}
+
 // EndpointFromContext returns the route template ("/sites",
 // "/sites/environments/{env_id}/backups", ...) of the request whose context
 // this is, or "". A Config.Transport can use it to label metrics without the
@@ -222,14 +246,20 @@ func (c *Client) get(ctx context.Context, cl call, decode func([]byte) error) er
 }
 
 // admit waits until a request may be sent: the 429 window first (failing at
-// once if it outlasts ctx), then a rate-limit token, then the window again in
-// case another caller got a 429 while this one queued for its token.
+// once if it outlasts ctx), then a rate-limit token (a background request
+// only one that is free; see WithBackground), then the window again in case
+// another caller got a 429 while this one waited for its token.
 func (c *Client) admit(ctx context.Context, endpoint string) error {
 	if err := c.waitBackoff(ctx, endpoint); err != nil {
 		return err
 	}
 	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
+		if isBackground(ctx) {
+			if err := yieldForToken(ctx, c.limiter); err != nil {
+				return &Error{Kind: KindTimeout, Endpoint: endpoint,
+					Message: "waiting for spare capacity of the client rate limit (--kinsta.rate-limit); background work yields to other requests", Err: err}
+			}
+		} else if err := c.limiter.Wait(ctx); err != nil {
 			// rate.Limiter reports "would exceed context deadline" without
 			// waiting; that is a timeout of this call, not a Kinsta limit.
 			return &Error{Kind: KindTimeout, Endpoint: endpoint,
@@ -237,6 +267,41 @@ func (c *Client) admit(ctx context.Context, endpoint string) error {
 		}
 	}
 	return c.waitBackoff(ctx, endpoint)
+}
+
+// Bounds of one sleep of a background request waiting for a free token.
+const (
+	minYieldSleep = time.Millisecond
+	maxYieldSleep = time.Second
+)
+
+// yieldForToken takes a token of l for a background request: only when one
+// is free now (Allow reserves nothing otherwise), so that foreground Waits
+// never queue behind background requests. Between tries it sleeps until
+// about when the next token is due (later, if foreground requests have
+// reserved tokens ahead), bounded and with jitter so that the refreshers of
+// many companies do not wake in lockstep.
+func yieldForToken(ctx context.Context, l *rate.Limiter) error {
+	for {
+		if l.Allow() {
+			return nil
+		}
+		limit := l.Limit()
+		if limit <= 0 || l.Burst() < 1 {
+			return errors.New("the rate limiter admits no more requests")
+		}
+		need := 1 - l.Tokens() // > 0: Allow just failed
+		d := time.Duration(need / float64(limit) * float64(time.Second))
+		d = min(max(d, minYieldSleep), maxYieldSleep)
+		d += rand.N(d/8 + 1)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return context.Cause(ctx)
+		case <-t.C:
+		}
+	}
 }
 
 // waitBackoff blocks while the 429 window is open. The window is measured on

@@ -324,6 +324,36 @@ func (f *Fake) SetSiteStatus(companyID, siteID, status string) {
 	f.setStatusLocked(ref, status)
 }
 
+// AddActivities appends entries to a company's activity log; it is served
+// newest first as always (entries created at the same instant in the order
+// added). It panics when the company is unknown.
+func (f *Fake) AddActivities(companyID string, acts ...Activity) {
+	cs := f.byID[companyID]
+	if cs == nil {
+		panic(fmt.Sprintf("kinstatest: AddActivities: no company %q", companyID))
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cs.Activities = append(cs.Activities, acts...)
+}
+
+// UpdateActivity calls update on every entry of a company's activity log with
+// the given id, e.g. to finish a running operation (IsDone, HasFailed). It
+// panics when the company is unknown.
+func (f *Fake) UpdateActivity(companyID string, id int64, update func(*Activity)) {
+	cs := f.byID[companyID]
+	if cs == nil {
+		panic(fmt.Sprintf("kinstatest: UpdateActivity: no company %q", companyID))
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range cs.Activities {
+		if cs.Activities[i].ID == id {
+			update(&cs.Activities[i])
+		}
+	}
+}
+
 func (f *Fake) setStatusLocked(ref siteRef, status string) {
 	s := ref.site()
 	if s.Status == status {
