@@ -3,8 +3,8 @@
 // sends to a real Alertmanager, all on 127.0.0.1.
 //
 //	fake Kinsta API (kinstatest, DemoCompany, in this process)
-//	  <- kinsta_exporter --kinsta.api-url=fake   (job "kinsta")
-//	     kinsta_exporter --demo                  (job "kinsta-demo")
+//	  <- kinsta_exporter --kinsta.api-url=fake --collector.activity   (job "kinsta")
+//	     kinsta_exporter --demo                                       (job "kinsta-demo")
 //	       <- prometheus (rules.yml with every `for:` shortened to 5s)
 //	            -> prometheus-alertmanager (null receiver)
 //
@@ -121,11 +121,34 @@ scrape_configs:
 `, amAddr, exporterAddr, demoAddr))
 	runTool(t, bins.promtool, "check", "config", promConfig) // also checks the rules copy
 
-	// Processes.
+	// Processes. The API-backed exporter comes first, with the activity
+	// collector (off by default) on: it counts only operations created after
+	// the exporter started, and its first refresh follows the first scrape.
+	// So two operations, one of them failed, go into the fake's activity log
+	// once the exporter is ready and before Prometheus starts scraping. The
+	// demo company's own entries are older and must not be counted.
+	// --kinsta.rate-limit: a GET /sites every second (the 1s TTL, scraped
+	// every second) would take all of the default 1 request per second, and
+	// background requests only use what /sites leaves.
 	exporter := startProcess(t, &procs, "kinsta_exporter", dir,
 		append(os.Environ(), "KINSTA_API_KEY="+key),
-		exporterBin, "--kinsta.api-url="+api.URL, "--kinsta.cache-ttl=1s",
-		"--web.listen-address="+exporterAddr)
+		exporterBin, "--kinsta.api-url="+api.URL, "--kinsta.cache-ttl=1s", "--kinsta.rate-limit=10",
+		"--collector.activity", "--web.listen-address="+exporterAddr)
+	(&env{t: t, procs: procs}).poll(exporter.name+" ready", func() (bool, string) {
+		err := httpGet("http://"+exporterAddr+"/-/ready", nil)
+		return err == nil, fmt.Sprint(err)
+	})
+	// The API has millisecond resolution: 1ms ahead keeps created_at after
+	// the exporter's start once truncated.
+	opsAt := time.Now().Add(time.Millisecond)
+	fake.AddActivities(company.ID,
+		kinstatest.Activity{ID: 91000001, SiteID: company.Sites[0].ID, Type: "clearCache",
+			Description: "Clear cache (e2e)", CreatedAt: opsAt, IsDone: true},
+		kinstatest.Activity{ID: 91000002, SiteID: company.Sites[0].ID, Type: "pushEnvironment",
+			Description: "Push Staging to Live (e2e)", CreatedAt: opsAt, IsDone: true, HasFailed: true,
+			PublicError: "The environment is blocked by another process. Please try again a bit later."})
+	wantOps := map[string]float64{"kinsta_activity_operations_total/clearCache": 1, "kinsta_activity_operations_total/pushEnvironment": 1,
+		"kinsta_activity_operations_failed_total/clearCache": 0, "kinsta_activity_operations_failed_total/pushEnvironment": 1}
 	demo := startProcess(t, &procs, "kinsta_exporter --demo", dir, withoutKinstaEnv(os.Environ()),
 		exporterBin, "--demo", "--web.listen-address="+demoAddr)
 	am := startProcess(t, &procs, "alertmanager", dir, os.Environ(), bins.alertmanager,
@@ -297,6 +320,50 @@ scrape_configs:
 			return false, fmt.Sprintf("firing for %v, want %v", got, blocked)
 		}
 		return true, ""
+	})
+
+	// The activity collector counted exactly the operations added after the
+	// start, and the failed one fires KinstaOperationsFailing: its series
+	// appears at 1, which the rule takes because the exporter is young.
+	e.step("activity: operations counted since the start, by type", func() (bool, string) {
+		v, err := e.query(`{__name__=~"kinsta_activity_operations_(failed_)?total",job="kinsta"}`)
+		if err != nil {
+			return false, err.Error()
+		}
+		got := map[string]float64{}
+		for _, s := range v {
+			if s.Metric["company"] != company.ID {
+				return false, fmt.Sprintf("series %v: company, want %q", s, company.ID)
+			}
+			got[s.Metric["__name__"]+"/"+s.Metric["type"]] = s.Value
+		}
+		return fmt.Sprint(got) == fmt.Sprint(wantOps), fmt.Sprintf("activity counters %v, want %v", got, wantOps)
+	})
+	e.step("activity: KinstaOperationsFailing firing for pushEnvironment only, in Prometheus and Alertmanager", func() (bool, string) {
+		alerts, err := e.promAlerts()
+		if err != nil {
+			return false, err.Error()
+		}
+		var firing []string
+		for _, a := range alerts {
+			if a.Labels["alertname"] == "KinstaOperationsFailing" && a.Labels["job"] == "kinsta" {
+				firing = append(firing, a.Labels["company"]+"/"+a.Labels["type"]+"/"+a.State)
+			}
+		}
+		if want := []string{company.ID + "/pushEnvironment/firing"}; !slices.Equal(firing, want) {
+			return false, fmt.Sprintf("KinstaOperationsFailing{job=\"kinsta\"} %v, want %v", firing, want)
+		}
+		am, err := e.amAlerts()
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, a := range am {
+			if a.Labels["alertname"] == "KinstaOperationsFailing" && a.Labels["type"] == "pushEnvironment" &&
+				strings.Contains(a.Annotations["summary"], company.ID) && a.Status.State == "active" {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("no active KinstaOperationsFailing for pushEnvironment in Alertmanager (%d alerts)", len(am))
 	})
 
 	// While the API is healthy the exporter-health alerts (group

@@ -40,9 +40,9 @@ var contractMetrics = []string{
 	"kinsta_exporter_api_requests_total",
 	"kinsta_exporter_api_request_duration_seconds",
 	"kinsta_exporter_build_info",
-	// The switchable collectors on by default (collector/registry.go). The
-	// activity collector is off by default, so it has no panel: the
-	// end-to-end test requires every panel to show data.
+	// The switchable collectors (collector/registry.go). The activity
+	// collector is off by default; the end-to-end test, which requires every
+	// panel to show data, switches it on.
 	"kinsta_exporter_collector_disabled",
 	"kinsta_exporter_refresh_queue_items",
 	"kinsta_exporter_refresh_queue_due_items",
@@ -69,6 +69,8 @@ var contractMetrics = []string{
 	"kinsta_site_bandwidth_this_month_bytes",
 	"kinsta_site_cdn_bandwidth_this_month_bytes",
 	"kinsta_environment_disk_usage_bytes",
+	"kinsta_activity_operations_total",
+	"kinsta_activity_operations_failed_total",
 }
 
 var histograms = []string{"kinsta_exporter_api_request_duration_seconds"}
@@ -290,8 +292,8 @@ func TestPanelsAndTargets(t *testing.T) {
 			checkVariableUse(t, where, expr)
 		}
 	}
-	if rows != 6 || panels < 40 {
-		t.Errorf("found %d rows and %d panels, want 6 rows (Fleet overview, API key and backups, WordPress plugins and themes, Usage this month, Disk, Exporter health) and their panels", rows, panels)
+	if rows != 7 || panels < 43 {
+		t.Errorf("found %d rows and %d panels, want 7 rows (Fleet overview, API key and backups, WordPress plugins and themes, Usage this month, Disk, Activity, Exporter health) and their panels", rows, panels)
 	}
 }
 

@@ -76,6 +76,7 @@ func Build() (dashboard.Dashboard, error) {
 		{"WordPress plugins and themes", extensionPanels},
 		{"Usage this month", usagePanels},
 		{"Disk", diskPanels},
+		{"Activity", activityPanels},
 	} {
 		b.WithRow(dashboard.NewRowBuilder(row.title).Id(ids.next()))
 		for _, p := range row.panels(ids) {
@@ -717,4 +718,51 @@ func diskPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 			`topk(10, (kinsta_environment_disk_usage_bytes{`+companySel+`}`+envNames+siteNames+`)`+inSelectedSites+`)`,
 			"{{display_name}} ({{environment_display_name}})"))
 	return []cog.Builder[dashboard.Panel]{total, top}
+}
+
+// activityOff is said in every panel of the Activity row: its collector is
+// the one not on by default.
+const activityOff = " The activity collector is off by default: start the exporter with --collector.activity, or this row stays empty. Its counters are per company, so the site label filter does not apply; an HA pair of exporters is counted once."
+
+// activityIncrease is the operations counted per interval, by type: max by
+// company and type first, so that two exporters of one company (an HA pair)
+// count once.
+func activityIncrease(metric string) string {
+	return `sum by (type) (max by (company, type) (increase(` + metric + `{` + companySel + `}[$__rate_interval])))`
+}
+
+func activityPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
+	finished := timeseriesPanel(ids, "Operations finished by type",
+		"Operations of the selected companies' Kinsta activity log that finished (failed or not), by type, per interval (increase of kinsta_activity_operations_total over $__rate_interval). The activity collector reads GET /company/{id}/activity-logs every --collector.activity.interval (15m), so the counts arrive in steps."+activityOff,
+		"none", 8,
+		rangeQuery("A", activityIncrease("kinsta_activity_operations_total"), "{{type}}"))
+
+	failed := timeseriesPanel(ids, "Operations failed by type",
+		"Operations of the selected companies' Kinsta activity log that failed (has_failed), by type, per interval (increase of kinsta_activity_operations_failed_total over $__rate_interval). A failure fires KinstaOperationsFailing for an hour."+activityOff,
+		"none", 8,
+		rangeQuery("A", activityIncrease("kinsta_activity_operations_failed_total"), "{{type}}"))
+
+	sel := `{` + companySel + `}`
+	totals := table.NewPanelBuilder().
+		Id(ids.next()).
+		Title("Operations since the exporter started").
+		Description("Operations of each type finished and failed since the exporter started (kinsta_activity_operations_total and kinsta_activity_operations_failed_total; operations created before the start are not counted), most failures first." + activityOff).
+		Datasource(datasourceRef()).
+		WithTarget(tableQuery("A", `max by (company, type) (kinsta_activity_operations_total`+sel+`)`)).
+		WithTarget(tableQuery("B", `max by (company, type) (kinsta_activity_operations_failed_total`+sel+`)`)).
+		WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
+		WithTransformation(organize(
+			[]string{"Time"},
+			map[string]string{"type": "Type", "company": "Company", "Value #A": "Finished", "Value #B": "Failed"},
+			[]string{"type", "Value #B", "Value #A", "company"})).
+		Unit("none").
+		Decimals(0).
+		SortBy(sortDesc("Failed")).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{})).
+		Filterable(true).
+		NoValue("No operations counted (is --collector.activity on?)").
+		Height(8).
+		Span(8)
+
+	return []cog.Builder[dashboard.Panel]{finished, failed, totals}
 }
