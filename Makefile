@@ -9,7 +9,7 @@ LDFLAGS    = -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PK
              -X $(PKG).BuildUser=$(shell whoami)@$(shell hostname) -X $(PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 FUZZTIME  ?= 10s
 
-.PHONY: build demo test deps lint unit modules rules e2e container fuzz bench
+.PHONY: build demo test deps lint unit modules rules e2e container fuzz bench soak soak-short
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -18,7 +18,7 @@ demo: build
 	./$(BIN) --demo
 
 # The whole suite: installs what is missing (Debian packages), then every check.
-test: deps lint unit modules rules e2e container fuzz
+test: deps lint unit modules rules e2e container fuzz soak-short
 	@echo "make test: all suites passed"
 
 deps:
@@ -28,6 +28,7 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # Unit, golden, fake-API and real-binary tests.
 unit:
@@ -48,10 +49,24 @@ rules:
 container:
 	.ci/container-test.sh
 
-# Bounded fuzzing of the decoders and header parsing.
+# Bounded fuzzing of the decoders, header parsing and the configuration file.
 fuzz:
 	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzDecodeSites$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzParseRetryAfter$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./collector/config -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./exposition -run '^$$' -fuzz '^FuzzAppendGauges$$' -fuzztime $(FUZZTIME)
 
+# Go benchmarks (-benchmem), then kinsta_exporter side by side with json_exporter
+# v0.7.0 and the limit on 10,000 fake sites; writes bench/results.md (~15 min).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	bench/run.sh
+
+# Fault soak: the real binary, 50 concurrent scrapers, random API faults
+# (soak/). CI runs soak-short.
+SOAK_DURATION ?= 10m
+SOAK_TIMEOUT  ?= 2h
+soak:
+	SOAK_DURATION=$(SOAK_DURATION) $(GO) test -tags soak -count=1 -v -timeout $(SOAK_TIMEOUT) ./soak
+
+soak-short:
+	$(MAKE) soak SOAK_DURATION=60s SOAK_TIMEOUT=10m

@@ -232,8 +232,13 @@ func refreshingHandler(exp interface{ Refresh(context.Context) }, next http.Hand
 		ctx, cancel := scrapeContext(w, r, refreshTimeout, offset)
 		defer cancel()
 		exp.Refresh(ctx)
-		// The rest of the request (a slot, the render) is bounded by the same deadline.
-		next.ServeHTTP(w, r.WithContext(ctx))
+		// The rest of the request (a slot, the render) is bounded too, with the
+		// offset kept to answer in: a scrape whose refresh took all its time
+		// still waits for a slot until Prometheus gives up, instead of a 503.
+		deadline, _ := ctx.Deadline()
+		answer, cancelAnswer := context.WithDeadline(r.Context(), deadline.Add(offset))
+		defer cancelAnswer()
+		next.ServeHTTP(w, r.WithContext(answer))
 	})
 }
 

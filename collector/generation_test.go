@@ -139,11 +139,7 @@ func TestSplitWithSwitchableCollectors(t *testing.T) {
 	cfg := testConfig(newFakeClock(), "c1")
 	cfg.Collectors = map[string]time.Duration{}
 	for _, name := range CollectorNames() {
-		// TODO: apikey's series come twice for the key's company (company "" and
-		// "c1" both get the label c1) while the refresher is being written.
-		if name != "apikey" {
-			cfg.Collectors[name] = 0
-		}
+		cfg.Collectors[name] = 0
 	}
 	e := New(client, cfg, log.NewNopLogger())
 	ctx, cancel := context.WithCancel(context.Background())

@@ -23,18 +23,20 @@ type HandlerOpts struct {
 	// ErrorLog receives gathering and encoding errors; nil discards them.
 	ErrorLog Logger
 	// MaxRequestsInFlight limits how many requests gather and write at once.
-	// Unlike promhttp, which answers 503 at once, a request waits up to
-	// QueueTimeout for a slot before it gets the 503: scrapes that waited
-	// together for a refresh arrive together, and each needs a slot only for
-	// a millisecond or so. 0 or less: no limit.
+	// Unlike promhttp, which answers 503 at once, a request waits for a slot
+	// while its client waits, up to QueueTimeout, before it gets the 503:
+	// scrapes that waited together for a refresh arrive together, and each
+	// needs a slot only for milliseconds; a 503 fails the scrape as surely as
+	// its timeout would. 0 or less: no limit.
 	MaxRequestsInFlight int
-	// QueueTimeout is how long a request waits for a slot; 0 means
+	// QueueTimeout is the longest a request waits for a slot; 0 means
 	// DefaultQueueTimeout, less than 0 no waiting.
 	QueueTimeout time.Duration
 }
 
-// DefaultQueueTimeout is HandlerOpts.QueueTimeout's default.
-const DefaultQueueTimeout = 2 * time.Second
+// DefaultQueueTimeout is HandlerOpts.QueueTimeout's default: Prometheus'
+// default scrape timeout, which ends the wait first by closing the request.
+const DefaultQueueTimeout = 10 * time.Second
 
 // Handler serves cache's rendering followed by live's families, freshly
 // gathered, as one exposition. It negotiates like promhttp.HandlerFor with
