@@ -54,7 +54,7 @@ fuzz:
 	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzDecodeSites$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzParseRetryAfter$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./collector/config -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./exposition -run '^$$' -fuzz '^FuzzAppendGauges$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./collector/exposition -run '^$$' -fuzz '^FuzzAppendGauges$$' -fuzztime $(FUZZTIME)
 
 # Go benchmarks (-benchmem), then kinsta_exporter side by side with json_exporter
 # v0.7.0 and the limit on 10,000 fake sites; writes bench/results.md (~15 min).

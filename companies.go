@@ -28,7 +28,7 @@ import (
 
 	"github.com/kinsta-exporter/kinsta_exporter/collector"
 	"github.com/kinsta-exporter/kinsta_exporter/collector/config"
-	"github.com/kinsta-exporter/kinsta_exporter/fleet"
+	"github.com/kinsta-exporter/kinsta_exporter/collector/fleet"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
 

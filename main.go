@@ -36,7 +36,7 @@ import (
 
 	"github.com/kinsta-exporter/kinsta_exporter/collector"
 	"github.com/kinsta-exporter/kinsta_exporter/collector/config"
-	"github.com/kinsta-exporter/kinsta_exporter/exposition"
+	"github.com/kinsta-exporter/kinsta_exporter/collector/exposition"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
 )

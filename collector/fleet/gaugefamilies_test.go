@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/kinsta-exporter/kinsta_exporter/exposition"
+	"github.com/kinsta-exporter/kinsta_exporter/collector/exposition"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
 )
 
