@@ -206,6 +206,18 @@ func lastValue() *common.ReduceDataOptionsBuilder {
 	return common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)
 }
 
+// tablePanel starts a table panel with what every table here shares: no
+// footer, column filters, the dashboard's datasource.
+func tablePanel(ids *idSeq, title, desc string) *table.PanelBuilder {
+	return table.NewPanelBuilder().
+		Id(ids.next()).
+		Title(title).
+		Description(desc).
+		Datasource(datasourceRef()).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{})).
+		Filterable(true)
+}
+
 func statPanel(ids *idSeq, title, desc, expr, unit string, th *dashboard.ThresholdsConfigBuilder) *stat.PanelBuilder {
 	return stat.NewPanelBuilder().
 		Id(ids.next()).
@@ -345,11 +357,8 @@ func fleetPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 	// One row per (non-live site, label): the labelled sites joined with their
 	// status and display name, or, for sites without labels, one row with an
 	// empty label. A single instant query, so no merge is needed.
-	notLive := table.NewPanelBuilder().
-		Id(ids.next()).
-		Title("Sites not live").
-		Description("Selected sites whose current status is not live, one row per site label (sites without labels get one row with an empty label).").
-		Datasource(datasourceRef()).
+	notLive := tablePanel(ids, "Sites not live",
+		"Selected sites whose current status is not live, one row per site label (sites without labels get one row with an empty label).").
 		WithTarget(tableQuery("A",
 			`(`+
 				`kinsta_site_label_info{`+companySel+`}`+
@@ -365,17 +374,12 @@ func fleetPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 			map[string]string{"display_name": "Site", "site_id": "Site ID", "status": "Status", "label": "Label", "company": "Company"},
 			[]string{"display_name", "site_id", "status", "label", "company"})).
 		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Site")}).
-		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{})).
-		Filterable(true).
 		NoValue("All selected sites are live").
 		Height(10).
 		Span(14)
 
-	blocked := table.NewPanelBuilder().
-		Id(ids.next()).
-		Title("Blocked environments").
-		Description("Environments of the selected sites with kinsta_environment_blocked = 1.").
-		Datasource(datasourceRef()).
+	blocked := tablePanel(ids, "Blocked environments",
+		"Environments of the selected sites with kinsta_environment_blocked = 1.").
 		WithTarget(tableQuery("A",
 			`(kinsta_environment_blocked{`+companySel+`} == 1)`+
 				` * on(job, instance, company, site_id, environment_id) group_left(environment_display_name, primary_domain) kinsta_environment_info{`+companySel+`}`+
@@ -389,8 +393,6 @@ func fleetPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 			},
 			[]string{"display_name", "environment_display_name", "primary_domain", "site_id", "environment_id", "company"})).
 		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Site")}).
-		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{})).
-		Filterable(true).
 		NoValue("No blocked environments").
 		Height(10).
 		Span(10)
@@ -538,11 +540,8 @@ func keyBackupPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 		"none", thresholds("green", step{1, "red"}))
 	stale.Span(8)
 
-	backupAge := table.NewPanelBuilder().
-		Id(ids.next()).
-		Title("Newest backup of each live environment").
-		Description("Age of the newest backup (any type: scheduled, system, manual) of the live environment of each selected site, oldest first (GET /sites/environments/{env_id}/backups, refreshed hourly by the backups collector). Over 48h fires KinstaBackupMissing.").
-		Datasource(datasourceRef()).
+	backupAge := tablePanel(ids, "Newest backup of each live environment",
+		"Age of the newest backup (any type: scheduled, system, manual) of the live environment of each selected site, oldest first (GET /sites/environments/{env_id}/backups, refreshed hourly by the backups collector). Over 48h fires KinstaBackupMissing.").
 		WithTarget(tableQuery("A",
 			`(time() - max without(type) (kinsta_environment_backup_last_timestamp_seconds{`+companySel+`}))`+
 				` * on(job, instance, company, site_id, environment_id) group_left(environment_display_name) `+liveEnvs+
@@ -555,8 +554,6 @@ func keyBackupPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 		Unit("s").
 		Thresholds(thresholds("green", step{48 * 3600, "red"})).
 		SortBy(sortDesc("Newest backup age")).
-		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{})).
-		Filterable(true).
 		NoValue("No backup data yet").
 		Height(10).
 		Span(16)
@@ -585,11 +582,8 @@ func keyBackupPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 // its installs, updates and vulnerable installs, vulnerable ones first.
 func extensionTable(ids *idSeq, kind, title string) *table.PanelBuilder {
 	sel := `{` + companySel + `}`
-	return table.NewPanelBuilder().
-		Id(ids.next()).
-		Title(title).
-		Description("Every WordPress " + kind + " of the selected companies (GET /company/{id}/wp-" + kind + "s, " + kind + "s collector; Kinsta refreshes this data at most every ~12h): environments with it installed, with an update available, and with a vulnerable version installed. Vulnerable first.").
-		Datasource(datasourceRef()).
+	return tablePanel(ids, title,
+		"Every WordPress "+kind+" of the selected companies (GET /company/{id}/wp-"+kind+"s, "+kind+"s collector; Kinsta refreshes this data at most every ~12h): environments with it installed, with an update available, and with a vulnerable version installed. Vulnerable first.").
 		WithTarget(tableQuery("A", `kinsta_`+kind+`_installs`+sel)).
 		WithTarget(tableQuery("B", `kinsta_`+kind+`_updates_available`+sel)).
 		WithTarget(tableQuery("C", `kinsta_`+kind+`_vulnerable_installs`+sel)).
@@ -602,8 +596,6 @@ func extensionTable(ids *idSeq, kind, title string) *table.PanelBuilder {
 		Unit("none").
 		Decimals(0).
 		SortBy(sortDesc("Vulnerable installs")).
-		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{})).
-		Filterable(true).
 		NoValue("No " + kind + " data yet").
 		Height(10).
 		Span(12)
@@ -743,11 +735,8 @@ func activityPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 		rangeQuery("A", activityIncrease("kinsta_activity_operations_failed_total"), "{{type}}"))
 
 	sel := `{` + companySel + `}`
-	totals := table.NewPanelBuilder().
-		Id(ids.next()).
-		Title("Operations since the exporter started").
-		Description("Operations of each type finished and failed since the exporter started (kinsta_activity_operations_total and kinsta_activity_operations_failed_total; operations created before the start are not counted), most failures first." + activityOff).
-		Datasource(datasourceRef()).
+	totals := tablePanel(ids, "Operations since the exporter started",
+		"Operations of each type finished and failed since the exporter started (kinsta_activity_operations_total and kinsta_activity_operations_failed_total; operations created before the start are not counted), most failures first."+activityOff).
 		WithTarget(tableQuery("A", `max by (company, type) (kinsta_activity_operations_total`+sel+`)`)).
 		WithTarget(tableQuery("B", `max by (company, type) (kinsta_activity_operations_failed_total`+sel+`)`)).
 		WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
@@ -758,8 +747,6 @@ func activityPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 		Unit("none").
 		Decimals(0).
 		SortBy(sortDesc("Failed")).
-		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{})).
-		Filterable(true).
 		NoValue("No operations counted (is --collector.activity on?)").
 		Height(8).
 		Span(8)
