@@ -88,11 +88,7 @@ func TestConfigFileStartupErrors(t *testing.T) {
 	dir := t.TempDir()
 	key := writeTestFile(t, filepath.Join(dir, "key"), "secret-key\n")
 	good := writeTestFile(t, filepath.Join(dir, "good.yml"), "companies:\n  - {id: a, api_key_file: key}\n")
-	cases := []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkBadStartup(t, []badStartupCase{
 		{"missing file", []string{"--config.file=" + filepath.Join(dir, "nope.yml")}, "--config.file: open " + filepath.Join(dir, "nope.yml")},
 		{"unknown field", []string{"--config.file=" + writeTestFile(t, filepath.Join(dir, "unknown.yml"), "companies:\n  - id: a\n    api_key_file: key\n    colour: red\n")},
 			`unknown.yml: companies[0] (id "a"): line 4: unknown field "colour"`},
@@ -102,22 +98,7 @@ func TestConfigFileStartupErrors(t *testing.T) {
 		{"with --kinsta.api-key-file", []string{"--config.file=" + good, "--kinsta.api-key-file=" + key}, "--config.file and --kinsta.api-key-file"},
 		{"with --demo", []string{"--config.file=" + good, "--demo"}, "--config.file and --demo exclude each other"},
 		{"telemetry path taken", []string{"--config.file=" + good, "--web.telemetry-path=/probe"}, "--web.telemetry-path /probe is taken"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			cmd := exec.Command(binary, tc.args...)
-			cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Run(); err == nil {
-				t.Fatal("exited 0")
-			}
-			out := strings.TrimSpace(stderr.String())
-			if !strings.Contains(out, tc.want) || strings.Contains(out, "\n") || strings.Contains(out, "secret-key") {
-				t.Fatalf("stderr %q: want one line naming %q, without the key", out, tc.want)
-			}
-		})
-	}
+	})
 }
 
 // companiesSetup is an exporter with a configuration file of two companies

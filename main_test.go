@@ -46,11 +46,7 @@ func TestBadStartupInputExitsWithOneLine(t *testing.T) {
 	if err := os.WriteFile(emptyFile, []byte("\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cases := []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkBadStartup(t, []badStartupCase{
 		{"no key", nil, "no Kinsta API key"},
 		{"missing key file", []string{"--kinsta.api-key-file=/nonexistent/key"}, "--kinsta.api-key-file"},
 		{"empty key file", []string{"--kinsta.api-key-file=" + emptyFile}, "is empty"},
@@ -60,26 +56,33 @@ func TestBadStartupInputExitsWithOneLine(t *testing.T) {
 		{"unknown flag", []string{"--kinsta.nope"}, "unknown long flag"},
 		{"bad log level", []string{"--log.level=loud"}, "log.level"},
 		{"bad size", []string{"--kinsta.api-key-file=" + keyFile, "--kinsta.max-response-size=huge"}, "max-response-size"},
-	}
+	})
+}
+
+// badStartupCase is a command line the exporter must refuse.
+type badStartupCase struct {
+	name string
+	args []string
+	want string // what the one line on stderr must name
+}
+
+// checkBadStartup runs the real binary with each case's arguments and a clean
+// environment: it must exit non-zero with one line naming the problem and
+// never print the key used by the cases ("secret-key").
+func checkBadStartup(t *testing.T, cases []badStartupCase) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(binary, tc.args...)
 			cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
-			err := cmd.Run()
-			if err == nil {
+			if err := cmd.Run(); err == nil {
 				t.Fatal("exited 0")
 			}
 			out := strings.TrimSpace(stderr.String())
-			if !strings.Contains(out, tc.want) {
-				t.Fatalf("stderr %q does not name %q", out, tc.want)
-			}
-			if strings.Count(out, "\n") != 0 {
-				t.Fatalf("want one line, got:\n%s", out)
-			}
-			if strings.Contains(out, "secret-key") {
-				t.Fatal("the key was printed")
+			if !strings.Contains(out, tc.want) || strings.Contains(out, "\n") || strings.Contains(out, "secret-key") {
+				t.Fatalf("stderr %q: want one line naming %q, without the key", out, tc.want)
 			}
 		})
 	}

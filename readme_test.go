@@ -7,6 +7,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kinsta-exporter/kinsta_exporter/collector"
+	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
 
 // TestREADMEDocumentsEveryMetric keeps the README's metric table true: every
@@ -64,6 +71,38 @@ func isPrefixOfAnother(name string, names map[string]bool) bool {
 		}
 	}
 	return false
+}
+
+// TestREADMEDocumentsEveryDescribedMetric covers names the code builds from
+// parts (kinsta_environment_<kind>s, ...): every family the exporter can
+// describe, with every switchable collector on, needs a row.
+func TestREADMEDocumentsEveryDescribedMetric(t *testing.T) {
+	readme := readFile(t, "README.md")
+	client, err := kinsta.New(kinsta.Config{APIKey: "describe-only"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := map[string]time.Duration{}
+	for _, name := range collector.CollectorNames() {
+		all[name] = time.Hour
+	}
+	exp := collector.New(client, collector.Config{CacheTTL: time.Minute, RefreshTimeout: time.Second,
+		MaxStaleness: time.Hour, Collectors: all}, log.NewNopLogger())
+	ch := make(chan *prometheus.Desc, 256)
+	exp.Describe(ch)
+	close(ch)
+	fqName := regexp.MustCompile(`fqName: "([^"]+)"`)
+	n := 0
+	for d := range ch {
+		name := fqName.FindStringSubmatch(d.String())[1]
+		n++
+		if !strings.Contains(readme, "| `"+name+"`") {
+			t.Errorf("README's metric table has no row for %s", name)
+		}
+	}
+	if n < 30 {
+		t.Fatalf("the exporter described only %d families", n)
+	}
 }
 
 // TestREADMEHasARunbookForEveryAlert checks that each alert's runbook_url anchor exists.
