@@ -307,7 +307,7 @@ func checkServiceTarget(t *testing.T, c composeFile, file, hostport string) {
 func TestComposePrometheusConfig(t *testing.T) {
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
-		t.Skip("promtool not installed (Debian: apt-get install prometheus)")
+		skipOutsideCI(t, "promtool not installed (Debian: apt-get install prometheus; .ci/install-deps)")
 	}
 	dir := t.TempDir()
 	for src, dst := range map[string]string{
