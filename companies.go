@@ -28,6 +28,7 @@ import (
 
 	"github.com/kinsta-exporter/kinsta_exporter/collector"
 	"github.com/kinsta-exporter/kinsta_exporter/collector/config"
+	"github.com/kinsta-exporter/kinsta_exporter/collector/exposition"
 	"github.com/kinsta-exporter/kinsta_exporter/collector/fleet"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
@@ -67,6 +68,16 @@ type companySet struct {
 	lastReloadOK   prometheus.Gauge
 	lastReloadTime prometheus.Gauge
 	probeSlots     chan struct{} // nil: no limit
+
+	probeMu       sync.Mutex
+	probeHandlers map[probeKey]http.Handler // emptied on every reload
+}
+
+// probeKey identifies what a company's /probe handler serves: an exporter
+// kept by a reload keeps its handler and the renderings it caches.
+type probeKey struct {
+	exp      *collector.Exporter
+	id, name string
 }
 
 // newCompanies builds the fleet of the configured companies, their clients
@@ -194,6 +205,9 @@ func (c *companySet) reload(trigger string) error {
 	}
 	c.lastReloadOK.Set(1)
 	c.lastReloadTime.SetToCurrentTime()
+	c.probeMu.Lock()
+	c.probeHandlers = nil // gone companies' renderings go with them
+	c.probeMu.Unlock()
 	level.Info(c.logger).Log("msg", "Reloaded the configuration", "trigger", trigger, "source", c.source(), "companies", len(list),
 		"added", ids(changes.Added), "removed", ids(changes.Removed), "renamed", ids(changes.Renamed),
 		"new_key", ids(changes.Restarted), "unchanged", len(changes.Kept))
@@ -245,6 +259,14 @@ func (c *companySet) SiteSeries() prometheus.Collector {
 		return noSeries{}
 	}
 	return c.Fleet.SiteSeries()
+}
+
+// ItemSeries: see Refresh.
+func (c *companySet) ItemSeries() prometheus.Collector {
+	if c.o.probeOnly {
+		return noSeries{}
+	}
+	return c.Fleet.ItemSeries()
 }
 
 // StateSeries: see Refresh.
@@ -301,15 +323,32 @@ func (c *companySet) probe(w http.ResponseWriter, r *http.Request, errorLog prom
 		return
 	}
 	target.Refresh(ctx)
-	reg := prometheus.NewRegistry()
-	// kinsta_exporter_build_info too: it tells a company's target from
-	// another program's (the KinstaExporterDown rule).
-	reg.MustRegister(target, versioncollector.NewCollector(exporterName))
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:          errorLog,
-		ErrorHandling:     promhttp.ContinueOnError,
-		EnableOpenMetrics: true,
-	}).ServeHTTP(w, r)
+	c.probeHandler(target, errorLog).ServeHTTP(w, r)
+}
+
+// probeHandler returns the company's /probe handler, made at its first probe:
+// the company's site series and switchable collectors' gauges rendered once
+// per generation, as /metrics renders all companies', and its other series
+// gathered per probe, with kinsta_exporter_build_info, which tells a
+// company's target from another program's (the KinstaExporterDown rule).
+func (c *companySet) probeHandler(t *fleet.Target, errorLog promhttp.Logger) http.Handler {
+	k := probeKey{t.Exporter(), t.ID, t.Name}
+	c.probeMu.Lock()
+	defer c.probeMu.Unlock()
+	if h := c.probeHandlers[k]; h != nil {
+		return h
+	}
+	live := prometheus.NewRegistry()
+	live.MustRegister(t.StateSeries(), versioncollector.NewCollector(exporterName))
+	h := exposition.Handler(live, []*exposition.Cache{
+		exposition.NewCache(t.SiteSeries(), t.Generation, errorLog),
+		exposition.NewCache(t.ItemSeries(), t.ItemGeneration, errorLog),
+	}, exposition.HandlerOpts{ErrorLog: errorLog})
+	if c.probeHandlers == nil {
+		c.probeHandlers = map[probeKey]http.Handler{}
+	}
+	c.probeHandlers[k] = h
+	return h
 }
 
 // sdTargetGroup is one entry of Prometheus' HTTP service discovery.

@@ -132,7 +132,7 @@ func (c activityCollector) refresh(ctx context.Context, req *request) (result, e
 		}
 		if first == nil { // no page to continue from within the cap
 			st.resume = &pass
-			return result{metrics: st.series(req.company), state: st}, nil
+			return result{series: st.series(req.company), state: st}, nil
 		}
 		offset = pass.offset
 	}
@@ -224,7 +224,7 @@ func (c activityCollector) refresh(ctx context.Context, req *request) (result, e
 		// time: nothing to resume from; the next refresh starts again from
 		// the newest entry.
 	}
-	return result{metrics: st.series(req.company), state: st}, nil
+	return result{series: st.series(req.company), state: st}, nil
 }
 
 func (s *activityState) series(company string) series {

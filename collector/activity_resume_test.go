@@ -82,7 +82,7 @@ func (h *activityHarness) refresh(at time.Duration) (ops, failed map[string]floa
 		h.t.Fatal(err)
 	}
 	h.state = res.state
-	ops, failed = activityCounts(h.t, res.metrics)
+	ops, failed = activityCounts(h.t, res.series.metrics)
 	return ops, failed, h.fake.Requests(kinstatest.RouteActivityLogs) - before
 }
 

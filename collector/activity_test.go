@@ -101,7 +101,7 @@ func TestActivityWatermark(t *testing.T) {
 			t.Fatal(err)
 		}
 		state = res.state
-		return activityCounts(t, res.metrics)
+		return activityCounts(t, res.series.metrics)
 	}
 
 	if ops, _ := refresh(time.Minute); len(ops) != 0 {

@@ -8,12 +8,12 @@ import (
 )
 
 var (
-	apiKeyExpiryDesc = prometheus.NewDesc("kinsta_api_key_expiry_timestamp_seconds",
+	apiKeyExpiryFamily = newGaugeFamily("kinsta_api_key_expiry_timestamp_seconds",
 		"Unix time at which the Kinsta API key expires (GET /validate expires_at, cached by the apikey collector); absent when the key never expires.",
-		[]string{"company", "key_name"}, nil)
-	apiKeyInfoDesc = prometheus.NewDesc("kinsta_api_key_info",
+		[]string{"company", "key_name"}...)
+	apiKeyInfoFamily = newGaugeFamily("kinsta_api_key_info",
 		"The Kinsta API key the exporter uses, with its status as Kinsta reports it (GET /validate: active, revoked, expired; cached by the apikey collector); always 1.",
-		[]string{"company", "key_name", "status"}, nil)
+		[]string{"company", "key_name", "status"}...)
 )
 
 // apiKeyCollector reads GET /validate: one item for the exporter's key.
@@ -24,7 +24,7 @@ func newAPIKeyCollector(src SitesSource) (itemCollector, error) { return apiKeyC
 func (apiKeyCollector) scope(bool) scope { return scopeKey }
 
 func (apiKeyCollector) descs() []*prometheus.Desc {
-	return []*prometheus.Desc{apiKeyExpiryDesc, apiKeyInfoDesc}
+	return []*prometheus.Desc{apiKeyExpiryFamily.desc, apiKeyInfoFamily.desc}
 }
 
 func (c apiKeyCollector) refresh(ctx context.Context, req *request) (result, error) {
@@ -40,9 +40,9 @@ func (c apiKeyCollector) refresh(ctx context.Context, req *request) (result, err
 		status = unknownStatus
 	}
 	var m series
-	m.gauge(apiKeyInfoDesc, 1, key.CompanyID, key.Name, status)
+	m.gauge(apiKeyInfoFamily, 1, key.CompanyID, key.Name, status)
 	if !key.ExpiresAt.IsZero() {
-		m.gauge(apiKeyExpiryDesc, unixSeconds(key.ExpiresAt), key.CompanyID, key.Name)
+		m.gauge(apiKeyExpiryFamily, unixSeconds(key.ExpiresAt), key.CompanyID, key.Name)
 	}
-	return result{metrics: m, company: key.CompanyID}, nil
+	return result{series: m, company: key.CompanyID}, nil
 }

@@ -16,12 +16,12 @@ type BackupsSource interface {
 }
 
 var (
-	backupLastDesc = prometheus.NewDesc("kinsta_environment_backup_last_timestamp_seconds",
+	backupLastFamily = newGaugeFamily("kinsta_environment_backup_last_timestamp_seconds",
 		"Unix time of the environment's newest backup of this type (GET /sites/environments/{env_id}/backups created_at, cached by the backups collector).",
-		[]string{"company", "site_id", "environment_id", "type"}, nil)
-	backupCountDesc = prometheus.NewDesc("kinsta_environment_backups",
+		[]string{"company", "site_id", "environment_id", "type"}...)
+	backupCountFamily = newGaugeFamily("kinsta_environment_backups",
 		"Number of backups of this type the environment has (GET /sites/environments/{env_id}/backups, cached by the backups collector).",
-		[]string{"company", "site_id", "environment_id", "type"}, nil)
+		[]string{"company", "site_id", "environment_id", "type"}...)
 )
 
 type backupsCollector struct{ src BackupsSource }
@@ -37,7 +37,7 @@ func newBackupsCollector(src SitesSource) (itemCollector, error) {
 func (backupsCollector) scope(bool) scope { return scopeEnvironment }
 
 func (backupsCollector) descs() []*prometheus.Desc {
-	return []*prometheus.Desc{backupLastDesc, backupCountDesc}
+	return []*prometheus.Desc{backupLastFamily.desc, backupCountFamily.desc}
 }
 
 func (c backupsCollector) refresh(ctx context.Context, req *request) (result, error) {
@@ -70,10 +70,10 @@ func (c backupsCollector) refresh(ctx context.Context, req *request) (result, er
 	var m series
 	for _, t := range types {
 		a := byType[t]
-		m.gauge(backupCountDesc, float64(a.n), req.company, req.siteID, req.envID, t)
+		m.gauge(backupCountFamily, float64(a.n), req.company, req.siteID, req.envID, t)
 		if !a.newest.IsZero() {
-			m.gauge(backupLastDesc, unixSeconds(a.newest), req.company, req.siteID, req.envID, t)
+			m.gauge(backupLastFamily, unixSeconds(a.newest), req.company, req.siteID, req.envID, t)
 		}
 	}
-	return result{metrics: m}, nil
+	return result{series: m}, nil
 }

@@ -31,26 +31,27 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 // main.go calls Refresh with the scrape's deadline first.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) { e.collect(ch, true) }
 
-// collect is Collect, without the site series unless sites is set (StateSeries).
-func (e *Exporter) collect(ch chan<- prometheus.Metric, sites bool) {
+// collect is Collect, without the site series and the switchable collectors'
+// gauges unless cached is set (StateSeries: SiteSeries and ItemSeries send them).
+func (e *Exporter) collect(ch chan<- prometheus.Metric, cached bool) {
 	now := e.cfg.Now()
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if len(e.order) == 0 {
 		// No company yet: GET /validate has not told us which one the key belongs to.
 		collectState(ch, "", e.discovery)
-		e.ref.collect(ch, now)
+		e.ref.collect(ch, now, cached)
 		return
 	}
 	for _, id := range e.order {
 		c := e.companies[id]
 		collectState(ch, id, c.state)
-		if !sites || e.expired(c, now) {
+		if !cached || e.expired(c, now) {
 			continue // too old to be trusted: better no series than wrong ones
 		}
 		c.snapshot.collect(ch)
 	}
-	e.ref.collect(ch, now)
+	e.ref.collect(ch, now, cached)
 }
 
 // collectState sends kinsta_up and the collector series of one company.

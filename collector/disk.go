@@ -14,9 +14,9 @@ type DiskSource interface {
 	DiskUsage(ctx context.Context, companyID, envID string) (kinsta.DiskUsage, error)
 }
 
-var envDiskDesc = prometheus.NewDesc("kinsta_environment_disk_usage_bytes",
+var envDiskFamily = newGaugeFamily("kinsta_environment_disk_usage_bytes",
 	"Disk space the environment uses, in bytes: the latest daily point of GET /sites/environments/{env_id}/analytics/diskspace (cached by the disk collector); absent while Kinsta has no data for the environment.",
-	[]string{"company", "site_id", "environment_id"}, nil)
+	[]string{"company", "site_id", "environment_id"}...)
 
 type diskCollector struct{ src DiskSource }
 
@@ -30,7 +30,7 @@ func newDiskCollector(src SitesSource) (itemCollector, error) {
 
 func (diskCollector) scope(bool) scope { return scopeEnvironment }
 
-func (diskCollector) descs() []*prometheus.Desc { return []*prometheus.Desc{envDiskDesc} }
+func (diskCollector) descs() []*prometheus.Desc { return []*prometheus.Desc{envDiskFamily.desc} }
 
 func (c diskCollector) refresh(ctx context.Context, req *request) (result, error) {
 	if err := req.pace(ctx); err != nil {
@@ -42,7 +42,7 @@ func (c diskCollector) refresh(ctx context.Context, req *request) (result, error
 	}
 	var m series
 	if u.Bytes != 0 || !u.At.IsZero() {
-		m.gauge(envDiskDesc, u.Bytes, req.company, req.siteID, req.envID)
+		m.gauge(envDiskFamily, u.Bytes, req.company, req.siteID, req.envID)
 	}
-	return result{metrics: m}, nil
+	return result{series: m}, nil
 }

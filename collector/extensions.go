@@ -24,9 +24,9 @@ type ThemesSource interface {
 
 // extensionDescs are the series of the plugins or the themes collector.
 type extensionDescs struct {
-	envByStatus, envUpdates, envVulnerable *prometheus.Desc
-	installs, vulnerableInstalls, updates  *prometheus.Desc
-	lastUpdated                            *prometheus.Desc
+	envByStatus, envUpdates, envVulnerable *gaugeFamily
+	installs, vulnerableInstalls, updates  *gaugeFamily
+	lastUpdated                            *gaugeFamily
 }
 
 // newExtensionDescs builds the descriptors for kind "plugin" or "theme".
@@ -38,27 +38,27 @@ func newExtensionDescs(kind string) extensionDescs {
 	envLabels := []string{"company", "site_id", "environment_id"}
 	nameLabels := []string{"company", kind}
 	return extensionDescs{
-		envByStatus: prometheus.NewDesc("kinsta_environment_"+kinds,
+		envByStatus: newGaugeFamily("kinsta_environment_"+kinds,
 			"WordPress "+kinds+" installed in the environment, by status (active, inactive, ...; "+company+", or "+env+" when the company endpoint is not available"+cached+").",
-			append(envLabels, "status"), nil),
-		envUpdates: prometheus.NewDesc("kinsta_environment_"+kind+"_updates_available",
+			append(envLabels, "status")...),
+		envUpdates: newGaugeFamily("kinsta_environment_"+kind+"_updates_available",
 			"WordPress "+kinds+" of the environment with an update available ("+company+" or "+env+cached+").",
-			envLabels, nil),
-		envVulnerable: prometheus.NewDesc("kinsta_environment_"+kinds+"_vulnerable",
+			envLabels...),
+		envVulnerable: newGaugeFamily("kinsta_environment_"+kinds+"_vulnerable",
 			"WordPress "+kinds+" of the environment whose installed version Kinsta reports as vulnerable ("+company+cached+"); absent while the collector uses the per-environment endpoint, which has no vulnerability data.",
-			envLabels, nil),
-		installs: prometheus.NewDesc("kinsta_"+kind+"_installs",
+			envLabels...),
+		installs: newGaugeFamily("kinsta_"+kind+"_installs",
 			"Environments of the company that have this WordPress "+kind+" installed ("+company+cached+").",
-			nameLabels, nil),
-		vulnerableInstalls: prometheus.NewDesc("kinsta_"+kind+"_vulnerable_installs",
+			nameLabels...),
+		vulnerableInstalls: newGaugeFamily("kinsta_"+kind+"_vulnerable_installs",
 			"Environments of the company where the installed version of this WordPress "+kind+" is vulnerable ("+company+cached+").",
-			nameLabels, nil),
-		updates: prometheus.NewDesc("kinsta_"+kind+"_updates_available",
+			nameLabels...),
+		updates: newGaugeFamily("kinsta_"+kind+"_updates_available",
 			"Environments of the company where this WordPress "+kind+" has an update available ("+company+cached+").",
-			nameLabels, nil),
-		lastUpdated: prometheus.NewDesc("kinsta_"+kinds+"_last_updated_timestamp_seconds",
+			nameLabels...),
+		lastUpdated: newGaugeFamily("kinsta_"+kinds+"_last_updated_timestamp_seconds",
 			"Unix time at which Kinsta last updated the company's "+kind+" data ("+company+" last_updated_at"+cached+"); Kinsta refreshes it at most every ~12h.",
-			[]string{"company"}, nil),
+			[]string{"company"}...),
 	}
 }
 
@@ -106,7 +106,11 @@ func (c *extensionsCollector) fallbackDescription() string {
 
 func (c *extensionsCollector) descs() []*prometheus.Desc {
 	d := c.d
-	return []*prometheus.Desc{d.envByStatus, d.envUpdates, d.envVulnerable, d.installs, d.vulnerableInstalls, d.updates, d.lastUpdated}
+	var descs []*prometheus.Desc
+	for _, f := range []*gaugeFamily{d.envByStatus, d.envUpdates, d.envVulnerable, d.installs, d.vulnerableInstalls, d.updates, d.lastUpdated} {
+		descs = append(descs, f.desc)
+	}
+	return descs
 }
 
 func (c *extensionsCollector) refresh(ctx context.Context, req *request) (result, error) {
@@ -118,13 +122,13 @@ func (c *extensionsCollector) refresh(ctx context.Context, req *request) (result
 		if err != nil {
 			return result{}, err
 		}
-		return result{metrics: c.environmentSeries(req, list)}, nil
+		return result{series: c.environmentSeries(req, list)}, nil
 	}
 	inv, err := c.company(ctx, req.company)
 	if err != nil {
 		return result{}, err
 	}
-	return result{metrics: c.companySeries(req, inv)}, nil
+	return result{series: c.companySeries(req, inv)}, nil
 }
 
 func updateAvailable(update string) bool { return strings.EqualFold(update, "available") }

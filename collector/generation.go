@@ -25,17 +25,25 @@ func (m *genMutex) Unlock() {
 	m.RWMutex.Unlock()
 }
 
-// SiteSeries and StateSeries split the exporter's output in two collectors
-// for a caller that caches: together they send exactly what Collect sends.
+// SiteSeries, ItemSeries and StateSeries split the exporter's output in three
+// collectors for a caller that caches: together they send exactly what
+// Collect sends.
 //
 // SiteSeries sends the companies' site and environment series (GET /sites):
 // tens of thousands of series at 10,000 sites, which change only when
 // Generation does, so they can be rendered once per generation.
 func (e *Exporter) SiteSeries() prometheus.Collector { return siteSeries{e} }
 
+// ItemSeries sends the switchable collectors' gauges (backups, plugins,
+// themes, usage, disk per environment or site): they change whenever
+// ItemGeneration does, one background refresh at a time, so they can be
+// rendered once per generation too, apart from the site series, which
+// change far less often.
+func (e *Exporter) ItemSeries() prometheus.Collector { return itemSeries{e} }
+
 // StateSeries sends everything else: kinsta_up, the collector and refresh
-// queue series and the switchable collectors' series. Some of them change
-// with time alone; gather them on every scrape.
+// queue series, and the switchable collectors' counters (activity). Some of
+// them change with time alone; gather them on every scrape.
 func (e *Exporter) StateSeries() prometheus.Collector { return stateSeries{e} }
 
 type siteSeries struct{ e *Exporter }
@@ -87,6 +95,34 @@ func (s siteSeries) GaugeFamilies(yield func(name, help string, labelNames, labe
 	}
 	return true
 }
+
+type itemSeries struct{ e *Exporter }
+
+// Describe sends nothing: the collectors' gauges are described by
+// StateSeries, which would otherwise have to tell them from its own, and
+// Collect's are checked at render time. It is an unchecked collector.
+func (itemSeries) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends the gauges ItemSeries stands for, as const metrics.
+func (s itemSeries) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range s.e.ref.servedSeries(s.e.cfg.Now()) {
+		s.collectGauges(ch)
+	}
+}
+
+// GaugeFamilies hands the gauges over as siteSeries.GaugeFamilies does.
+func (s itemSeries) GaugeFamilies(yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
+	return s.e.ItemGauges(yield)
+}
+
+// ItemGauges hands the switchable collectors' gauges to yield: see
+// siteSeries.GaugeFamilies for the contract.
+func (e *Exporter) ItemGauges(yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
+	return e.ref.itemGauges(e.cfg.Now(), yield)
+}
+
+// ItemGeneration is Generation for ItemSeries.
+func (e *Exporter) ItemGeneration() uint64 { return e.ref.generation(e.cfg.Now()) }
 
 type stateSeries struct{ e *Exporter }
 

@@ -3,15 +3,18 @@ package collector
 import (
 	"context"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/kinsta-exporter/kinsta_exporter/collector/exposition"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
 )
@@ -106,7 +109,7 @@ func checkSplit(t *testing.T, e *Exporter) {
 	t.Helper()
 	whole := collectText(t, e)
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(e.SiteSeries(), e.StateSeries()) // fails on a descriptor in both
+	reg.MustRegister(e.SiteSeries(), e.ItemSeries(), e.StateSeries()) // fails on a descriptor in both
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -116,9 +119,10 @@ func checkSplit(t *testing.T, e *Exporter) {
 		expfmt.MetricFamilyToText(&b, mf)
 	}
 	if b.String() != whole {
-		t.Fatalf("SiteSeries + StateSeries:\n%s\nCollect:\n%s", b.String(), whole)
+		t.Fatalf("SiteSeries + ItemSeries + StateSeries:\n%s\nCollect:\n%s", b.String(), whole)
 	}
-	if n := testutil.CollectAndCount(e.SiteSeries()) + testutil.CollectAndCount(e.StateSeries()); n != testutil.CollectAndCount(e) {
+	n := testutil.CollectAndCount(e.SiteSeries()) + testutil.CollectAndCount(e.ItemSeries()) + testutil.CollectAndCount(e.StateSeries())
+	if n != testutil.CollectAndCount(e) {
 		t.Fatalf("the split sends %d series, Collect %d", n, testutil.CollectAndCount(e))
 	}
 }
@@ -136,12 +140,14 @@ func TestSplitWithSwitchableCollectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig(newFakeClock(), "c1")
+	clock := newFakeClock()
+	cfg := testConfig(clock, "c1")
 	cfg.Collectors = map[string]time.Duration{}
 	for _, name := range CollectorNames() {
 		cfg.Collectors[name] = 0
 	}
 	e := New(client, cfg, log.NewNopLogger())
+	before := e.ItemGeneration()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	e.Start(ctx)
@@ -160,9 +166,59 @@ func TestSplitWithSwitchableCollectors(t *testing.T) {
 		prev = cur
 	}
 	checkSplit(t, e)
-	if testutil.CollectAndCount(e.StateSeries()) < 20 {
-		t.Fatalf("only %d state series: the switchable collectors did not run", testutil.CollectAndCount(e.StateSeries()))
+	if n := testutil.CollectAndCount(e.ItemSeries()); n < 20 {
+		t.Fatalf("only %d item series: the switchable collectors did not run", n)
 	}
+	if e.ItemGeneration() == before {
+		t.Fatal("the refreshes stored series without a new item generation")
+	}
+	checkItemsRenderedFromRows(t, e)
+
+	// Scrapes do not change the item generation; expiry does, and takes
+	// the expired series out of ItemSeries.
+	g := e.ItemGeneration()
+	collectText(t, e)
+	if e.ItemGeneration() != g {
+		t.Fatal("a scrape changed the item generation")
+	}
+	clock.Add(25*time.Hour + 2*time.Hour) // past the longest interval plus MaxStaleness
+	if e.ItemGeneration() == g {
+		t.Fatal("the items' series expired without a new item generation")
+	}
+	if n := testutil.CollectAndCount(e.ItemSeries()); n != 0 {
+		t.Fatalf("%d item series served after they expired", n)
+	}
+}
+
+// checkItemsRenderedFromRows: ItemSeries hands everything over as rows, and
+// their rendering says what a gather says.
+func checkItemsRenderedFromRows(t *testing.T, e *Exporter) {
+	t.Helper()
+	cache := exposition.NewCache(e.ItemSeries(), e.ItemGeneration, nil)
+	ours := exposition.Handler(prometheus.NewRegistry(), []*exposition.Cache{cache}, exposition.HandlerOpts{})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(e.ItemSeries())
+	plain := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	got, want := httptest.NewRecorder(), httptest.NewRecorder()
+	ours.ServeHTTP(got, httptest.NewRequest("GET", "/metrics", nil))
+	plain.ServeHTTP(want, httptest.NewRequest("GET", "/metrics", nil))
+	if sortedLines(got.Body.String()) != sortedLines(want.Body.String()) {
+		t.Fatalf("rendered from rows:\n%s\ngathered:\n%s", got.Body, want.Body)
+	}
+	if cache.Renders() != 1 {
+		t.Fatalf("%d renders for one request", cache.Renders())
+	}
+	ours.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/metrics", nil))
+	if cache.Renders() != 1 {
+		t.Fatal("a second request in the same item generation rendered again")
+	}
+}
+
+// sortedLines: renderings may order the series of a family differently.
+func sortedLines(s string) string {
+	lines := strings.Split(s, "\n")
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }
 
 func TestGenerationCountsDiscovery(t *testing.T) {

@@ -1,10 +1,12 @@
 package collector
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -101,7 +103,7 @@ type request struct {
 // result is a successful refresh: the item's series until the next success,
 // and state the collector wants back next time (activity's watermark).
 type result struct {
-	metrics []prometheus.Metric
+	series  series
 	state   any
 	company string // scopeKey: the company the API key belongs to
 }
@@ -160,16 +162,16 @@ func (inv *inventory) targets(collector, company string, sc scope) []target {
 	return nil
 }
 
-// item is one work item and its cache. metrics is replaced whole on success.
+// item is one work item and its cache. series is replaced whole on success.
 type item struct {
 	target
-	index   int    // position in the queue; -1 while being refreshed
-	seq     uint64 // creation order, to break ties
-	added   time.Time
-	next    time.Time // due at; zero for never fetched (most overdue of all)
-	state   refreshState
-	metrics []prometheus.Metric
-	data    any
+	index  int    // position in the queue; -1 while being refreshed
+	seq    uint64 // creation order, to break ties
+	added  time.Time
+	next   time.Time // due at; zero for never fetched (most overdue of all)
+	state  refreshState
+	series series
+	data   any
 }
 
 // isDue reports whether the item waits in the queue and its time has come.
@@ -251,6 +253,9 @@ type refresher struct {
 	wake       chan struct{}
 
 	leaseUntil atomic.Int64 // unix nanoseconds; not under mu, so that a scrape is no write
+	// seriesChanges counts changes of the items' series (a success replaced
+	// them, an item went away with them), for generation. Written under mu.
+	seriesChanges atomic.Uint64
 
 	mu         sync.RWMutex
 	companies  []string // in order of their first inventory
@@ -380,6 +385,9 @@ func (r *refresher) removeItem(it *item) {
 	}
 	if it.state.lastErr != nil {
 		r.state(it.collector, it.company).failing--
+	}
+	if !it.state.lastSuccess.IsZero() {
+		r.seriesChanges.Add(1)
 	}
 	delete(r.items, it.target)
 }
@@ -619,7 +627,8 @@ func (r *refresher) finish(it *item, reg *registered, req *request, res result, 
 	switch {
 	case err == nil:
 		it.state.lastSuccess = end
-		it.metrics = res.metrics
+		it.series = res.series
+		r.seriesChanges.Add(1)
 		it.data = res.state
 		it.next = start.Add(reg.interval)
 		st.notFound = 0
@@ -629,7 +638,7 @@ func (r *refresher) finish(it *item, reg *registered, req *request, res result, 
 		if wasFailing && st.failing == 0 {
 			level.Info(logger).Log("msg", "Refreshes work again")
 		}
-		level.Debug(logger).Log("msg", "Refreshed", "series", len(res.metrics), "duration", it.state.lastDuration)
+		level.Debug(logger).Log("msg", "Refreshed", "series", res.series.len(), "duration", it.state.lastDuration)
 	case kinsta.IsKind(err, kinsta.KindRateLimited):
 		// Still due: it keeps its place at the front of the queue, and the
 		// whole refresher pauses for the back-off.
@@ -760,9 +769,10 @@ type collectorAgg struct {
 	oldestGood time.Time
 }
 
-// collect sends the cached series of every item and the collector and queue
-// series. It never calls the API.
-func (r *refresher) collect(ch chan<- prometheus.Metric, now time.Time) {
+// collect sends the cached series of every item (their gauges only when
+// gauges is set: itemGauges hands them to a cache) and the collector and
+// queue series. It never calls the API.
+func (r *refresher) collect(ch chan<- prometheus.Metric, now time.Time, gauges bool) {
 	if r == nil {
 		return
 	}
@@ -801,8 +811,11 @@ func (r *refresher) collect(ch chan<- prometheus.Metric, now time.Time) {
 				a.oldestGood = good
 			}
 			if !r.expired(it, now) {
-				for _, m := range it.metrics {
+				for _, m := range it.series.metrics {
 					ch <- m
+				}
+				if gauges {
+					it.series.collectGauges(ch)
 				}
 			}
 		}
@@ -834,4 +847,63 @@ func (r *refresher) collect(ch chan<- prometheus.Metric, now time.Time) {
 				float64(a.oldestGood.UnixNano())/1e9, label, k.collector)
 		}
 	}
+}
+
+// generation identifies what itemGauges would hand over now: it changes
+// whenever an item's series change or an item's series expire. O(items)
+// under the read lock: cheap next to rendering them.
+func (r *refresher) generation(now time.Time) uint64 {
+	if r == nil {
+		return 0
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	// Between two changes an item's series can only go from served to
+	// expired (time moves on), so the number of expired ones identifies the set.
+	var expired uint64
+	for _, it := range r.items {
+		if !it.state.lastSuccess.IsZero() && r.expired(it, now) {
+			expired++
+		}
+	}
+	return r.seriesChanges.Load()<<staleBits | expired&(1<<staleBits-1)
+}
+
+// itemGauges hands the gauges of every item whose series are served to
+// yield; it reports false when yield stopped it.
+func (r *refresher) itemGauges(now time.Time, yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
+	for _, s := range r.servedSeries(now) {
+		if !s.gaugeFamilies(yield) {
+			return false
+		}
+	}
+	return true
+}
+
+// servedSeries are the series of every item whose series are served and
+// have gauges, in the items' creation order so that renderings are stable.
+// Copies: finish replaces an item's series under the lock, but the rows a
+// series holds are immutable, so they are read without it.
+func (r *refresher) servedSeries(now time.Time) []series {
+	if r == nil {
+		return nil
+	}
+	type served struct {
+		seq    uint64
+		series series
+	}
+	r.mu.RLock()
+	list := make([]served, 0, len(r.items))
+	for _, it := range r.items {
+		if !it.state.lastSuccess.IsZero() && !r.expired(it, now) && len(it.series.gauges) > 0 {
+			list = append(list, served{it.seq, it.series})
+		}
+	}
+	r.mu.RUnlock()
+	slices.SortFunc(list, func(a, b served) int { return cmp.Compare(a.seq, b.seq) })
+	out := make([]series, len(list))
+	for i, s := range list {
+		out[i] = s.series
+	}
+	return out
 }

@@ -7,23 +7,67 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// series collects the const metrics of one refresh; label values are made
-// valid UTF-8, since API text goes into them.
-type series []prometheus.Metric
-
-func (s *series) add(desc *prometheus.Desc, typ prometheus.ValueType, value float64, labels ...string) {
-	for i, v := range labels {
-		labels[i] = strings.ToValidUTF8(v, "\uFFFD")
-	}
-	*s = append(*s, prometheus.MustNewConstMetric(desc, typ, value, labels...))
+// series are the series of one refresh. Gauges are kept as rows per family,
+// which exposition.Cache renders without building metrics (a const metric
+// costs about half a kilobyte more than its row, and gathering tens of
+// thousands of them on every scrape costs seconds); other types (activity's
+// counters) as const metrics. Label values are made valid UTF-8, since API
+// text goes into them. Immutable once a refresh returns it.
+type series struct {
+	gauges  []familyRows // in order of first use
+	metrics []prometheus.Metric
 }
 
-func (s *series) gauge(desc *prometheus.Desc, value float64, labels ...string) {
-	s.add(desc, prometheus.GaugeValue, value, labels...)
+// familyRows are the rows of one gauge family.
+type familyRows struct {
+	family *gaugeFamily
+	rows   gaugeRows
+}
+
+func (s *series) gauge(f *gaugeFamily, value float64, labels ...string) {
+	// A refresh builds a handful of families: a linear search beats a map.
+	for i := range s.gauges {
+		if s.gauges[i].family == f {
+			s.gauges[i].rows.add(value, labels...)
+			return
+		}
+	}
+	s.gauges = append(s.gauges, familyRows{family: f})
+	s.gauges[len(s.gauges)-1].rows.add(value, labels...)
 }
 
 func (s *series) counter(desc *prometheus.Desc, value float64, labels ...string) {
-	s.add(desc, prometheus.CounterValue, value, labels...)
+	for i, v := range labels {
+		labels[i] = strings.ToValidUTF8(v, "\uFFFD")
+	}
+	s.metrics = append(s.metrics, prometheus.MustNewConstMetric(desc, prometheus.CounterValue, value, labels...))
+}
+
+// len is the number of series.
+func (s *series) len() int {
+	n := len(s.metrics)
+	for _, g := range s.gauges {
+		n += len(g.rows.values)
+	}
+	return n
+}
+
+// collectGauges sends the gauges as const metrics.
+func (s *series) collectGauges(ch chan<- prometheus.Metric) {
+	for _, g := range s.gauges {
+		g.family.collect(&g.rows, ch)
+	}
+}
+
+// gaugeFamilies yields the gauges as exposition.Cache's gauge family source
+// wants them; false when yield asked to stop.
+func (s *series) gaugeFamilies(yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
+	for _, g := range s.gauges {
+		if len(g.rows.values) > 0 && !yield(g.family.name, g.family.help, g.family.labels, g.rows.labels, g.rows.values) {
+			return false
+		}
+	}
+	return true
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

@@ -68,6 +68,14 @@ func newGaugeFamily(name, help string, labels ...string) *gaugeFamily {
 	return &gaugeFamily{desc: prometheus.NewDesc(name, help, labels, nil), name: name, help: help, labels: labels}
 }
 
+// collect sends rows of the family as const metrics.
+func (f *gaugeFamily) collect(rows *gaugeRows, ch chan<- prometheus.Metric) {
+	arity := len(f.labels)
+	for j, v := range rows.values {
+		ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, v, rows.labels[j*arity:(j+1)*arity]...)
+	}
+}
+
 // gaugeRows are the series of one gauge family: per series its label values
 // (len(family.labels) of them, flat) and its value.
 type gaugeRows struct {
@@ -115,10 +123,7 @@ func (s *siteRows) collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	for i, f := range siteFamilies {
-		rows, arity := &s[i], len(f.labels)
-		for j, v := range rows.values {
-			ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, v, rows.labels[j*arity:(j+1)*arity]...)
-		}
+		f.collect(&s[i], ch)
 	}
 }
 

@@ -15,25 +15,25 @@ type UsageSource interface {
 }
 
 var (
-	siteVisitsDesc = prometheus.NewDesc("kinsta_site_visits_this_month",
+	siteVisitsFamily = newGaugeFamily("kinsta_site_visits_this_month",
 		"Visits to the site this month as Kinsta counts them for the plan (GET /sites/{site_id}/usage/visits/this-month, cached by the usage collector).",
-		[]string{"company", "site_id"}, nil)
-	siteBandwidthDesc = prometheus.NewDesc("kinsta_site_bandwidth_this_month_bytes",
+		[]string{"company", "site_id"}...)
+	siteBandwidthFamily = newGaugeFamily("kinsta_site_bandwidth_this_month_bytes",
 		"Bandwidth the site used this month, in bytes (GET /sites/{site_id}/usage/bandwidth/this-month; Kinsta does not document the unit, every client reads bytes; cached by the usage collector).",
-		[]string{"company", "site_id"}, nil)
-	siteCDNBandwidthDesc = prometheus.NewDesc("kinsta_site_cdn_bandwidth_this_month_bytes",
+		[]string{"company", "site_id"}...)
+	siteCDNBandwidthFamily = newGaugeFamily("kinsta_site_cdn_bandwidth_this_month_bytes",
 		"CDN bandwidth the site used this month, in bytes (GET /sites/{site_id}/usage/cdn-bandwidth/this-month; cached by the usage collector).",
-		[]string{"company", "site_id"}, nil)
+		[]string{"company", "site_id"}...)
 )
 
 // usageKinds are the three calls of one usage item, with their series.
 var usageKinds = [...]struct {
-	kind kinsta.UsageKind
-	desc *prometheus.Desc
+	kind   kinsta.UsageKind
+	family *gaugeFamily
 }{
-	{kinsta.UsageVisits, siteVisitsDesc},
-	{kinsta.UsageBandwidth, siteBandwidthDesc},
-	{kinsta.UsageCDNBandwidth, siteCDNBandwidthDesc},
+	{kinsta.UsageVisits, siteVisitsFamily},
+	{kinsta.UsageBandwidth, siteBandwidthFamily},
+	{kinsta.UsageCDNBandwidth, siteCDNBandwidthFamily},
 }
 
 type usageCollector struct{ src UsageSource }
@@ -49,7 +49,7 @@ func newUsageCollector(src SitesSource) (itemCollector, error) {
 func (usageCollector) scope(bool) scope { return scopeSite }
 
 func (usageCollector) descs() []*prometheus.Desc {
-	return []*prometheus.Desc{siteVisitsDesc, siteBandwidthDesc, siteCDNBandwidthDesc}
+	return []*prometheus.Desc{siteVisitsFamily.desc, siteBandwidthFamily.desc, siteCDNBandwidthFamily.desc}
 }
 
 // refresh makes the three calls of a site; if one fails the site keeps its
@@ -64,7 +64,7 @@ func (c usageCollector) refresh(ctx context.Context, req *request) (result, erro
 		if err != nil {
 			return result{}, err
 		}
-		m.gauge(u.desc, v, req.company, req.siteID)
+		m.gauge(u.family, v, req.company, req.siteID)
 	}
-	return result{metrics: m}, nil
+	return result{series: m}, nil
 }

@@ -58,7 +58,7 @@ func newBenchSetup(tb testing.TB, n int) *benchSetup {
 		versioncollector.NewCollector("kinsta_exporter"))
 	collector.InstrumentTransport(http.DefaultTransport, s.live)
 	s.cache = NewCache(exp.SiteSeries(), exp.Generation, nil)
-	s.ours = promhttp.InstrumentMetricHandler(s.live, Handler(s.live, s.cache, HandlerOpts{}))
+	s.ours = promhttp.InstrumentMetricHandler(s.live, Handler(s.live, []*Cache{s.cache}, HandlerOpts{}))
 	both := prometheus.NewRegistry()
 	both.MustRegister(exp, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("kinsta_exporter"))

@@ -38,20 +38,22 @@ type HandlerOpts struct {
 // default scrape timeout, which ends the wait first by closing the request.
 const DefaultQueueTimeout = 10 * time.Second
 
-// Handler serves cache's rendering followed by live's families, freshly
-// gathered, as one exposition. It negotiates like promhttp.HandlerFor with
+// Handler serves the caches' renderings, in order, followed by live's
+// families, freshly gathered, as one exposition. It negotiates like promhttp.HandlerFor with
 // EnableOpenMetrics: the format (OpenMetrics only when the client offers it,
 // protobuf, text, with the escaping scheme asked for) from Accept, gzip from
-// Accept-Encoding, and honours name[] query parameters. The two parts must
-// not share family names; a live family that has the name of a cached one is
-// dropped and logged.
+// Accept-Encoding, and honours name[] query parameters. The parts must not
+// share family names; a live family that has the name of a cached one is
+// dropped and logged. Caches that change at different paces (site series
+// per API refresh, background collectors' series per item) are kept apart,
+// so that a change of one does not re-render the others.
 //
 // OpenMetrics' "# EOF" is written once, at the very end. A gzip response is
-// one gzip member: the cached part is kept as a byte-aligned DEFLATE stream
+// one gzip member: each cached part is kept as a byte-aligned DEFLATE stream
 // without a final block, the live part is compressed per request as the
-// following blocks, and the trailer's CRC-32 continues the cached part's.
-func Handler(live prometheus.Gatherer, cache *Cache, opts HandlerOpts) http.Handler {
-	h := &handler{live: live, cache: cache, errorLog: opts.ErrorLog, queueTimeout: opts.QueueTimeout}
+// following blocks, and the trailer's CRC-32 combines the parts' CRCs.
+func Handler(live prometheus.Gatherer, caches []*Cache, opts HandlerOpts) http.Handler {
+	h := &handler{live: live, caches: caches, errorLog: opts.ErrorLog, queueTimeout: opts.QueueTimeout}
 	if opts.MaxRequestsInFlight > 0 {
 		h.inFlight = make(chan struct{}, opts.MaxRequestsInFlight)
 	}
@@ -63,7 +65,7 @@ func Handler(live prometheus.Gatherer, cache *Cache, opts HandlerOpts) http.Hand
 
 type handler struct {
 	live         prometheus.Gatherer
-	cache        *Cache
+	caches       []*Cache
 	errorLog     Logger
 	inFlight     chan struct{}
 	queueTimeout time.Duration
@@ -139,10 +141,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	format := negotiated.WithEscapingScheme(model.UnderscoreEscaping)
 	gz := acceptsGzip(req)
 	filter := nameFilter(req)
-	// Concurrent requests share one render of the cached part; waiting for it
-	// holds no slot. A name[] request picks families out of the identity
-	// rendering.
-	cached := h.cache.get(format, gz && filter == nil)
+	// Concurrent requests share one render of each cached part; waiting for
+	// it holds no slot. A name[] request picks families out of the identity
+	// renderings.
+	cached := make([]*rendering, len(h.caches))
+	cachedFamilies := 0
+	for i, c := range h.caches {
+		cached[i] = c.get(format, gz && filter == nil)
+		cachedFamilies += len(cached[i].names)
+	}
 
 	if !h.acquire(req) {
 		http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", cap(h.inFlight)),
@@ -156,7 +163,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	mfs, err := h.live.Gather()
 	if err != nil {
 		h.logf("error gathering metrics: %v", err)
-		if len(mfs) == 0 && len(cached.names) == 0 {
+		if len(mfs) == 0 && cachedFamilies == 0 {
 			http.Error(w, "An error has occurred while serving metrics:\n\n"+err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -166,7 +173,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	enc := expfmt.NewEncoder(live, format)
 	for _, mf := range mfs {
 		name := mf.GetName()
-		if _, clash := cached.names[name]; clash {
+		if inAny(cached, name) {
 			if !h.clashed.Swap(true) {
 				h.logf("error: live metric family %q is also in the cached part; dropping the live one", name)
 			}
@@ -187,13 +194,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	var parts [][]byte
 	switch {
 	case filter != nil:
-		for _, f := range cached.families {
-			if _, ok := filter[f.name]; ok {
-				parts = append(parts, cached.body[f.start:f.end])
+		for _, r := range cached {
+			for _, f := range r.families {
+				if _, ok := filter[f.name]; ok {
+					parts = append(parts, r.body[f.start:f.end])
+				}
 			}
 		}
 	case !gz:
-		parts = append(parts, cached.body)
+		for _, r := range cached {
+			parts = append(parts, r.body)
+		}
 	}
 	parts = append(parts, live.Bytes())
 
@@ -215,11 +226,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	var prefix []byte
+	// The cached parts' DEFLATE streams, byte-aligned, concatenate into one.
+	var prefix [][]byte
 	var crc uint32
 	var size int64
 	if filter == nil {
-		prefix, crc, size = cached.body, cached.crc, cached.size
+		for _, r := range cached {
+			prefix = append(prefix, r.body)
+			crc = crc32Combine(crc, r.crc, r.size)
+			size += r.size
+		}
 	}
 	z := getBuffer()
 	defer putBuffer(z)
@@ -236,9 +252,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	binary.LittleEndian.PutUint32(trailer[:4], crc)
 	binary.LittleEndian.PutUint32(trailer[4:], uint32(size)) // ISIZE is the size modulo 2^32
 
+	out := append(append([][]byte{gzipHeader}, prefix...), z.Bytes(), trailer[:])
+	n := 0
+	for _, p := range out {
+		n += len(p)
+	}
 	hdr.Set("Content-Encoding", "gzip")
-	hdr.Set("Content-Length", strconv.Itoa(len(gzipHeader)+len(prefix)+z.Len()+len(trailer)))
-	for _, p := range [][]byte{gzipHeader, prefix, z.Bytes(), trailer[:]} {
+	hdr.Set("Content-Length", strconv.Itoa(n))
+	for _, p := range out {
 		if _, err := w.Write(p); err != nil {
 			return
 		}
@@ -259,4 +280,14 @@ func nameFilter(req *http.Request) map[string]struct{} {
 		set[n] = struct{}{}
 	}
 	return set
+}
+
+// inAny reports whether a family of that name is in one of the renderings.
+func inAny(renderings []*rendering, name string) bool {
+	for _, r := range renderings {
+		if _, ok := r.names[name]; ok {
+			return true
+		}
+	}
+	return false
 }

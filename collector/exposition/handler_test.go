@@ -93,6 +93,7 @@ type fixture struct {
 	exp       *collector.Exporter
 	live      *prometheus.Registry
 	cache     *Cache
+	caches    []*Cache     // cache, then a second one of other families
 	handler   http.Handler // ours, instrumented
 	reference http.Handler // promhttp over both registries, instrumented alike
 	counter   prometheus.Counter
@@ -118,10 +119,17 @@ func newFixture(t testing.TB, sites []kinsta.Site) *fixture {
 	f.live.MustRegister(f.counter, hist, gauge, summary, f.exp.StateSeries())
 
 	f.cache = NewCache(f.exp.SiteSeries(), f.exp.Generation, nil)
-	f.handler = Handler(f.live, f.cache, HandlerOpts{})
+	// A second cached part, gathered (not a GaugeFamilySource), so that
+	// responses join two cached parts: their DEFLATE streams and CRCs.
+	other := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "test_cached_items", Help: "A second cached part."}, []string{"item"})
+	for i := range 300 {
+		other.WithLabelValues(fmt.Sprintf("item-%03d", i)).Set(float64(i))
+	}
+	f.caches = []*Cache{f.cache, NewCache(other, func() uint64 { return 1 }, nil)}
+	f.handler = Handler(f.live, f.caches, HandlerOpts{})
 	// The reference is the plain way: one registry with the whole exporter.
 	full := prometheus.NewRegistry()
-	full.MustRegister(f.counter, hist, gauge, summary, f.exp)
+	full.MustRegister(f.counter, hist, gauge, summary, f.exp, other)
 	f.reference = promhttp.HandlerFor(full, promhttp.HandlerOpts{EnableOpenMetrics: true})
 	return f
 }
@@ -237,7 +245,7 @@ var acceptCases = []struct{ name, accept string }{
 func TestSameAsPromhttp(t *testing.T) {
 	f := newFixture(t, testSites)
 	// Uninstrumented, so that both sides gather exactly the same live values.
-	ours := Handler(f.live, f.cache, HandlerOpts{})
+	ours := Handler(f.live, f.caches, HandlerOpts{})
 	for _, ac := range acceptCases {
 		for _, ae := range []string{"", "gzip", "deflate, gzip, br, zstd"} {
 			t.Run(ac.name+"/"+ae, func(t *testing.T) {
@@ -341,7 +349,7 @@ func splitMessages(b []byte) []string {
 
 func TestNameFilter(t *testing.T) {
 	f := newFixture(t, testSites)
-	ours := Handler(f.live, f.cache, HandlerOpts{})
+	ours := Handler(f.live, f.caches, HandlerOpts{})
 	for _, ae := range []string{"", "gzip"} {
 		target := "/metrics?name[]=kinsta_up&name[]=test_events_total&name[]=nope&name[]=kinsta_site_status"
 		got, want := get(t, ours, target, "Accept-Encoding", ae), get(t, f.reference, target, "Accept-Encoding", ae)
@@ -361,7 +369,7 @@ func TestNameFilter(t *testing.T) {
 // reads it), with gzip(1) and with curl --compressed.
 func TestGzipIsOneMember(t *testing.T) {
 	f := newFixture(t, testSites)
-	ours := Handler(f.live, f.cache, HandlerOpts{}) // uninstrumented: the live part stays the same
+	ours := Handler(f.live, f.caches, HandlerOpts{}) // uninstrumented: the live part stays the same
 	for _, accept := range []string{"", "application/openmetrics-text;version=1.0.0"} {
 		plain := get(t, ours, "/metrics", "Accept", accept)
 		gz := get(t, ours, "/metrics", "Accept", accept, "Accept-Encoding", "gzip")
@@ -532,7 +540,7 @@ func TestInvalidation(t *testing.T) {
 
 func TestAcceptEncoding(t *testing.T) {
 	f := newFixture(t, testSites)
-	ours := Handler(f.live, f.cache, HandlerOpts{})
+	ours := Handler(f.live, f.caches, HandlerOpts{})
 	for _, ae := range []string{"", "gzip", "GZIP", "identity", "gzip, identity", "identity;q=0.5, gzip", "gzip;q=0",
 		"gzip;q=0.5, identity;q=0.6", "*", "*;q=0.5, gzip", "br", "deflate", "x-gzip", "gzip;q=1.0", "gzip;level=1", "identity;q=0, gzip;q=0"} {
 		got := get(t, ours, "/metrics", "Accept-Encoding", ae)
@@ -560,7 +568,7 @@ func TestMaxRequestsInFlight(t *testing.T) {
 	}
 
 	g, entered, release := blocking()
-	h := Handler(g, f.cache, HandlerOpts{MaxRequestsInFlight: 1, QueueTimeout: 50 * time.Millisecond})
+	h := Handler(g, f.caches, HandlerOpts{MaxRequestsInFlight: 1, QueueTimeout: 50 * time.Millisecond})
 	done := make(chan response)
 	go func() { done <- get(t, h, "/metrics") }()
 	<-entered
@@ -578,7 +586,7 @@ func TestMaxRequestsInFlight(t *testing.T) {
 
 	// A request that finds the slot taken gets it once it is free.
 	g, entered, release = blocking()
-	h = Handler(g, f.cache, HandlerOpts{MaxRequestsInFlight: 1})
+	h = Handler(g, f.caches, HandlerOpts{MaxRequestsInFlight: 1})
 	go func() { done <- get(t, h, "/metrics") }()
 	<-entered
 	queued := make(chan response)
@@ -609,7 +617,7 @@ func TestLiveFamilyClashIsDropped(t *testing.T) {
 	clash := prometheus.NewGauge(prometheus.GaugeOpts{Name: "kinsta_site_info", Help: "Clash."})
 	f.live.MustRegister(clash)
 	logs := &recordingLog{}
-	h := Handler(f.live, f.cache, HandlerOpts{ErrorLog: logs})
+	h := Handler(f.live, f.caches, HandlerOpts{ErrorLog: logs})
 	body := get(t, h, "/metrics").body
 	if strings.Contains(string(body), "Clash.") {
 		t.Fatal("the clashing live family was served")
@@ -628,7 +636,7 @@ func TestGatherErrorsContinue(t *testing.T) {
 		mfs, _ := f.live.Gather()
 		return mfs[:1], errors.New("boom")
 	})
-	h := Handler(failing, NewCache(f.exp.SiteSeries(), f.exp.Generation, logs), HandlerOpts{ErrorLog: logs})
+	h := Handler(failing, []*Cache{NewCache(f.exp.SiteSeries(), f.exp.Generation, logs)}, HandlerOpts{ErrorLog: logs})
 	r := get(t, h, "/metrics")
 	if r.code != 200 || !strings.Contains(string(r.body), "kinsta_site_info{") {
 		t.Fatalf("%d\n%s", r.code, r.body)
@@ -637,7 +645,7 @@ func TestGatherErrorsContinue(t *testing.T) {
 		t.Fatalf("logs: %q", logs.lines)
 	}
 	empty := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return nil, errors.New("all gone") })
-	h = Handler(empty, NewCache(invalidCollector{}, func() uint64 { return 0 }, logs), HandlerOpts{ErrorLog: logs})
+	h = Handler(empty, []*Cache{NewCache(invalidCollector{}, func() uint64 { return 0 }, logs)}, HandlerOpts{ErrorLog: logs})
 	if r := get(t, h, "/metrics"); r.code != http.StatusInternalServerError {
 		t.Fatalf("nothing gathered: %d, want 500 as promhttp", r.code)
 	}
@@ -655,7 +663,7 @@ func (invalidCollector) Collect(ch chan<- prometheus.Metric) {
 
 func TestVariantsAreBounded(t *testing.T) {
 	f := newFixture(t, testSites)
-	h := Handler(f.live, f.cache, HandlerOpts{})
+	h := Handler(f.live, f.caches, HandlerOpts{})
 	for _, ac := range acceptCases {
 		for _, ae := range []string{"", "gzip"} {
 			get(t, h, "/metrics", "Accept", ac.accept, "Accept-Encoding", ae)
@@ -698,7 +706,7 @@ func TestRowsAreRenderedWithoutGathering(t *testing.T) {
 	f := newFixture(t, testSites)
 	for _, refuse := range []bool{false, true} {
 		src := &countingSource{GaugeFamilySource: f.exp.SiteSeries().(GaugeFamilySource), refuse: refuse}
-		h := Handler(f.live, NewCache(src, f.exp.Generation, nil), HandlerOpts{})
+		h := Handler(f.live, []*Cache{NewCache(src, f.exp.Generation, nil), f.caches[1]}, HandlerOpts{})
 		for _, accept := range []string{"", "application/openmetrics-text;version=1.0.0"} {
 			for _, ae := range []string{"", "gzip"} {
 				got, want := get(t, h, "/metrics", "Accept", accept, "Accept-Encoding", ae), get(t, f.reference, "/metrics", "Accept", accept)
@@ -721,7 +729,7 @@ func TestRowsAreRenderedWithoutGathering(t *testing.T) {
 func TestLargeGzipIsOneStream(t *testing.T) {
 	f := newFixture(t, generatedSites(t, 3000))
 	for _, identityFirst := range []bool{false, true} {
-		h := Handler(f.live, NewCache(f.exp.SiteSeries(), f.exp.Generation, nil), HandlerOpts{})
+		h := Handler(f.live, []*Cache{NewCache(f.exp.SiteSeries(), f.exp.Generation, nil)}, HandlerOpts{})
 		var plain response
 		if identityFirst {
 			plain = get(t, h, "/metrics")

@@ -67,11 +67,12 @@ type Options struct {
 // Fleet is the set of exporters of the configured companies. All methods are
 // safe for concurrent use.
 type Fleet struct {
-	opts  Options
-	mu    sync.Mutex // serialises Apply and Start
-	ctx   context.Context
-	state atomic.Pointer[state]
-	gen   genMemo
+	opts    Options
+	mu      sync.Mutex // serialises Apply and Start
+	ctx     context.Context
+	state   atomic.Pointer[state]
+	gen     genMemo // SiteSeries'
+	itemGen genMemo // ItemSeries'
 }
 
 // keyHash identifies an API key without keeping a second copy of it.
@@ -314,6 +315,50 @@ func (t *Target) Collect(ch chan<- prometheus.Metric) {
 	t.exp.Collect(ch)
 }
 
+// Exporter is the company's exporter: the same one for as long as a reload
+// keeps the company (and its key), so a caller may key a cache on it.
+func (t *Target) Exporter() *collector.Exporter { return t.exp }
+
+// SiteSeries, ItemSeries and StateSeries split what Collect sends as
+// collector.Exporter's do, for a caller that caches the first two per
+// Generation and ItemGeneration; kinsta_company_info goes with the site series.
+func (t *Target) SiteSeries() prometheus.Collector { return targetSites{t} }
+
+// ItemSeries: see SiteSeries.
+func (t *Target) ItemSeries() prometheus.Collector { return t.exp.ItemSeries() }
+
+// StateSeries: see SiteSeries.
+func (t *Target) StateSeries() prometheus.Collector { return t.exp.StateSeries() }
+
+// Generation is the exporter's (the info series is fixed for a Target).
+func (t *Target) Generation() uint64 { return t.exp.Generation() }
+
+// ItemGeneration is the exporter's.
+func (t *Target) ItemGeneration() uint64 { return t.exp.ItemGeneration() }
+
+type targetSites struct{ t *Target }
+
+func (targetSites) Describe(chan<- *prometheus.Desc) {}
+
+func (s targetSites) Collect(ch chan<- prometheus.Metric) {
+	if s.t.info != nil {
+		ch <- s.t.info
+	}
+	s.t.exp.SiteSeries().Collect(ch)
+}
+
+// GaugeFamilies: see siteSeries.GaugeFamilies.
+func (s targetSites) GaugeFamilies(yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
+	t := s.t
+	if t.info != nil && !yield(companyInfoName, companyInfoHelp, companyInfoLabels, []string{t.ID, t.Name}, []float64{1}) {
+		return false
+	}
+	src, ok := t.exp.SiteSeries().(interface {
+		GaugeFamilies(func(name, help string, labelNames, labelValues []string, values []float64) bool) bool
+	})
+	return ok && src.GaugeFamilies(yield)
+}
+
 // Lookup returns the company with id, if it is configured (or, without
 // configured ids, once GET /validate has named it). It makes no API call.
 func (f *Fleet) Lookup(id string) (*Target, bool) {
@@ -435,7 +480,38 @@ func (s stateSeries) Collect(ch chan<- prometheus.Metric) {
 // O(companies).
 func (f *Fleet) Generation() uint64 {
 	st := f.state.Load()
-	return f.gen.next(st.epoch, st.entries)
+	return f.gen.next(st.epoch, st.entries, (*collector.Exporter).Generation)
+}
+
+// ItemSeries sends every company's switchable collectors' gauges (see
+// collector.Exporter.ItemSeries), for a cache of their own: they change one
+// background refresh at a time, the site series once per cache TTL.
+func (f *Fleet) ItemSeries() prometheus.Collector { return itemSeries{f} }
+
+// ItemGeneration is Generation for ItemSeries.
+func (f *Fleet) ItemGeneration() uint64 {
+	st := f.state.Load()
+	return f.itemGen.next(st.epoch, st.entries, (*collector.Exporter).ItemGeneration)
+}
+
+type itemSeries struct{ f *Fleet }
+
+func (itemSeries) Describe(chan<- *prometheus.Desc) {}
+
+func (s itemSeries) Collect(ch chan<- prometheus.Metric) {
+	for _, e := range s.f.state.Load().entries {
+		e.run.exp.ItemSeries().Collect(ch)
+	}
+}
+
+// GaugeFamilies: see siteSeries.GaugeFamilies.
+func (s itemSeries) GaugeFamilies(yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
+	for _, e := range s.f.state.Load().entries {
+		if !e.run.exp.ItemGauges(yield) {
+			return false
+		}
+	}
+	return true
 }
 
 // genMemo turns the vector (epoch, each exporter's generation) into a
@@ -447,7 +523,7 @@ type genMemo struct {
 	count uint64
 }
 
-func (g *genMemo) next(epoch uint64, entries []entry) uint64 {
+func (g *genMemo) next(epoch uint64, entries []entry, generation func(*collector.Exporter) uint64) uint64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	changed := epoch != g.epoch || len(entries) != len(g.gens)
@@ -455,7 +531,7 @@ func (g *genMemo) next(epoch uint64, entries []entry) uint64 {
 		g.gens = make([]uint64, len(entries))
 	}
 	for i, e := range entries {
-		if gen := e.run.exp.Generation(); gen != g.gens[i] || changed {
+		if gen := generation(e.run.exp); gen != g.gens[i] || changed {
 			g.gens[i] = gen
 			changed = true
 		}

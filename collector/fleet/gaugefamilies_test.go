@@ -42,7 +42,7 @@ func TestSiteSeriesRenderedFromRows(t *testing.T) {
 	}
 
 	empty := prometheus.NewRegistry()
-	ours := exposition.Handler(empty, exposition.NewCache(f.SiteSeries(), f.Generation, nil), exposition.HandlerOpts{})
+	ours := exposition.Handler(empty, []*exposition.Cache{exposition.NewCache(f.SiteSeries(), f.Generation, nil)}, exposition.HandlerOpts{})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(f.SiteSeries())
 	plain := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
