@@ -165,6 +165,7 @@ func (inv *inventory) targets(collector, company string, sc scope) []target {
 // item is one work item and its cache. series is replaced whole on success.
 type item struct {
 	target
+	reg    *registered
 	index  int    // position in the queue; -1 while being refreshed
 	seq    uint64 // creation order, to break ties
 	added  time.Time
@@ -235,6 +236,7 @@ type registered struct {
 	definition
 	c        itemCollector
 	interval time.Duration
+	pos      int // in refresher.collectors
 }
 
 // refresher runs the switchable collectors; see the top of this file.
@@ -257,7 +259,7 @@ type refresher struct {
 	// them, an item went away with them), for generation. Written under mu.
 	seriesChanges atomic.Uint64
 
-	mu         sync.RWMutex
+	mu         genMutex // counts writes: the memos below are valid until the next
 	companies  []string // in order of their first inventory
 	inv        map[string]*inventory
 	dirty      bool // the inventory or a fallback changed: reconcile the items
@@ -266,6 +268,13 @@ type refresher struct {
 	states     map[stateKey]*collectorState
 	keyCompany string // the API key's company, from GET /validate
 	seq        uint64
+
+	// Scrapes outnumber writes (a few per background refresh): what a
+	// scrape would compute from all items, tens of thousands at 10,000
+	// sites, is kept until the next write.
+	memoMu sync.Mutex
+	totals *itemTotals
+	expiry expiryMemo
 }
 
 func realAfter(d time.Duration) (<-chan time.Time, func() bool) {
@@ -317,7 +326,7 @@ func newRefresher(source SitesSource, cfg Config, logger log.Logger) *refresher 
 		if err != nil {
 			panic(fmt.Sprintf("collector: %s: %v", d.name, err))
 		}
-		reg := &registered{definition: d, c: c, interval: interval}
+		reg := &registered{definition: d, c: c, interval: interval, pos: len(r.collectors)}
 		r.collectors = append(r.collectors, reg)
 		r.byName[d.name] = reg
 		if c.scope(false) == scopeKey {
@@ -371,7 +380,7 @@ func (r *refresher) state(collector, company string) *collectorState {
 
 func (r *refresher) addItem(t target, now time.Time) {
 	r.seq++
-	it := &item{target: t, seq: r.seq, added: now}
+	it := &item{target: t, reg: r.byName[t.collector], seq: r.seq, added: now}
 	if st := r.states[stateKey{t.collector, t.company}]; st != nil && st.disabledUntil.After(now) {
 		it.next = st.disabledUntil
 	}
@@ -744,7 +753,7 @@ var (
 // expired reports whether an item's last good series are too old to serve:
 // older than the collector's interval plus --kinsta.max-staleness.
 func (r *refresher) expired(it *item, now time.Time) bool {
-	return now.Sub(it.state.lastSuccess) > r.byName[it.collector].interval+r.maxStale
+	return now.Sub(it.state.lastSuccess) > r.expiresAfter(it)
 }
 
 func (r *refresher) describe(ch chan<- *prometheus.Desc) {
@@ -762,11 +771,83 @@ func (r *refresher) describe(ch chan<- *prometheus.Desc) {
 }
 
 // collectorAgg is the collector series of one collector and company,
-// computed from its items at scrape time.
+// computed from its items.
 type collectorAgg struct {
 	attempted  bool
 	failing    bool
 	oldestGood time.Time
+}
+
+// itemTotals is what collect needs from all items that changes only under
+// the write lock: kept until the next write.
+type itemTotals struct {
+	writes   uint64
+	items    []int // per collector, by registered.pos
+	aggs     map[stateKey]*collectorAgg
+	counters []*item // items with series other than gauges (activity's)
+}
+
+// itemTotals returns the totals of the current write. Called with r.mu
+// read-locked, so that no write happens meanwhile.
+func (r *refresher) itemTotals() *itemTotals {
+	r.memoMu.Lock()
+	defer r.memoMu.Unlock()
+	writes := r.mu.writes.Load()
+	if t := r.totals; t != nil && t.writes == writes {
+		return t
+	}
+	t := &itemTotals{writes: writes, items: make([]int, len(r.collectors)), aggs: map[stateKey]*collectorAgg{}}
+	for _, it := range r.items {
+		t.items[it.reg.pos]++
+		k := stateKey{it.collector, r.companyLabel(it.company)}
+		a := t.aggs[k]
+		if a == nil {
+			a = &collectorAgg{}
+			t.aggs[k] = a
+		}
+		if !it.state.lastAttempt.IsZero() {
+			a.attempted = true
+			a.failing = a.failing || it.state.lastErr != nil
+		}
+		if good := it.state.lastSuccess; !good.IsZero() {
+			if a.oldestGood.IsZero() || good.Before(a.oldestGood) {
+				a.oldestGood = good
+			}
+			if len(it.series.metrics) > 0 {
+				t.counters = append(t.counters, it)
+			}
+		}
+	}
+	r.totals = t
+	return t
+}
+
+// queueStats are the due items of one collector.
+type queueStats struct {
+	due    int
+	oldest time.Time
+}
+
+// dueStats walks the queue's due items only: the queue is a heap by due
+// time, so a node that is not due has no due children.
+func (r *refresher) dueStats(now time.Time) []queueStats {
+	stats := make([]queueStats, len(r.collectors))
+	var walk func(i int)
+	walk = func(i int) {
+		if i >= len(r.queue) || r.queue[i].next.After(now) {
+			return
+		}
+		it := r.queue[i]
+		q := &stats[it.reg.pos]
+		q.due++
+		if s := it.dueSince(); q.oldest.IsZero() || s.Before(q.oldest) {
+			q.oldest = s
+		}
+		walk(2*i + 1)
+		walk(2*i + 2)
+	}
+	walk(0)
+	return stats
 }
 
 // collect sends the cached series of every item (their gauges only when
@@ -778,51 +859,25 @@ func (r *refresher) collect(ch chan<- prometheus.Metric, now time.Time, gauges b
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	type queueAgg struct {
-		items, due int
-		oldest     time.Time
+	t := r.itemTotals()
+	for _, it := range t.counters {
+		if !r.expired(it, now) {
+			for _, m := range it.series.metrics {
+				ch <- m
+			}
+		}
 	}
-	aggs := map[stateKey]*collectorAgg{}
-	queues := map[string]*queueAgg{}
+	if gauges {
+		for _, it := range r.items {
+			if !it.state.lastSuccess.IsZero() && !r.expired(it, now) {
+				it.series.collectGauges(ch)
+			}
+		}
+	}
+	due := r.dueStats(now)
 	for _, reg := range r.collectors {
-		queues[reg.name] = &queueAgg{}
-	}
-	for _, it := range r.items {
-		q := queues[it.collector]
-		q.items++
-		if it.isDue(now) {
-			q.due++
-			if s := it.dueSince(); q.oldest.IsZero() || s.Before(q.oldest) {
-				q.oldest = s
-			}
-		}
-		k := stateKey{it.collector, r.companyLabel(it.company)}
-		a := aggs[k]
-		if a == nil {
-			a = &collectorAgg{}
-			aggs[k] = a
-		}
-		if !it.state.lastAttempt.IsZero() {
-			a.attempted = true
-			a.failing = a.failing || it.state.lastErr != nil
-		}
-		if good := it.state.lastSuccess; !good.IsZero() {
-			if a.oldestGood.IsZero() || good.Before(a.oldestGood) {
-				a.oldestGood = good
-			}
-			if !r.expired(it, now) {
-				for _, m := range it.series.metrics {
-					ch <- m
-				}
-				if gauges {
-					it.series.collectGauges(ch)
-				}
-			}
-		}
-	}
-	for _, reg := range r.collectors {
-		q := queues[reg.name]
-		ch <- prometheus.MustNewConstMetric(queueItemsDesc, prometheus.GaugeValue, float64(q.items), reg.name)
+		q := due[reg.pos]
+		ch <- prometheus.MustNewConstMetric(queueItemsDesc, prometheus.GaugeValue, float64(t.items[reg.pos]), reg.name)
 		ch <- prometheus.MustNewConstMetric(queueDueDesc, prometheus.GaugeValue, float64(q.due), reg.name)
 		if !q.oldest.IsZero() {
 			ch <- prometheus.MustNewConstMetric(queueOldestDesc, prometheus.GaugeValue, unixSeconds(q.oldest), reg.name)
@@ -832,7 +887,7 @@ func (r *refresher) collect(ch chan<- prometheus.Metric, now time.Time, gauges b
 		label := r.companyLabel(k.company)
 		disabled := st.isDisabled(now)
 		ch <- prometheus.MustNewConstMetric(collectorDisabledDesc, prometheus.GaugeValue, boolValue(disabled), label, k.collector)
-		a := aggs[stateKey{k.collector, label}]
+		a := t.aggs[stateKey{k.collector, label}]
 		if a == nil {
 			a = &collectorAgg{}
 		}
@@ -849,6 +904,18 @@ func (r *refresher) collect(ch chan<- prometheus.Metric, now time.Time, gauges b
 	}
 }
 
+// expiresAfter is how long an item's last good series are served.
+func (r *refresher) expiresAfter(it *item) time.Duration { return it.reg.interval + r.maxStale }
+
+// expiryMemo is generation's count of expired items, valid for the write it
+// was computed at until the next item expires.
+type expiryMemo struct {
+	valid      bool
+	writes     uint64
+	expired    uint64
+	nextExpiry time.Time // zero: none will
+}
+
 // generation identifies what itemGauges would hand over now: it changes
 // whenever an item's series change or an item's series expire. O(items)
 // under the read lock: cheap next to rendering them.
@@ -858,15 +925,36 @@ func (r *refresher) generation(now time.Time) uint64 {
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	r.memoMu.Lock()
+	defer r.memoMu.Unlock()
+	m := &r.expiry
+	if !m.valid || m.writes != r.mu.writes.Load() || !m.nextExpiry.IsZero() && !now.Before(m.nextExpiry) {
+		r.countExpired(now)
+	}
 	// Between two changes an item's series can only go from served to
 	// expired (time moves on), so the number of expired ones identifies the set.
-	var expired uint64
+	return r.seriesChanges.Load()<<staleBits | m.expired&(1<<staleBits-1)
+}
+
+// countExpired recomputes the expiry memo. Called with r.mu read-locked
+// and r.memoMu held.
+func (r *refresher) countExpired(now time.Time) {
+	m := expiryMemo{valid: true, writes: r.mu.writes.Load()}
 	for _, it := range r.items {
-		if !it.state.lastSuccess.IsZero() && r.expired(it, now) {
-			expired++
+		if it.state.lastSuccess.IsZero() {
+			continue
+		}
+		if r.expired(it, now) {
+			m.expired++
+			continue
+		}
+		// expired is "older than", so the first expired instant is 1ns later.
+		at := it.state.lastSuccess.Add(r.expiresAfter(it) + time.Nanosecond)
+		if m.nextExpiry.IsZero() || at.Before(m.nextExpiry) {
+			m.nextExpiry = at
 		}
 	}
-	return r.seriesChanges.Load()<<staleBits | expired&(1<<staleBits-1)
+	r.expiry = m
 }
 
 // itemGauges hands the gauges of every item whose series are served to
