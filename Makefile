@@ -51,7 +51,7 @@ container:
 
 # Bounded fuzzing of the decoders, header parsing and the configuration file.
 fuzz:
-	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzDecodeSites$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzDecodeSites$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzParseRetryAfter$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./collector/config -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./collector/exposition -run '^$$' -fuzz '^FuzzAppendGauges$$' -fuzztime $(FUZZTIME)

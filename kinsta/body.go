@@ -81,3 +81,44 @@ func join(chunks [][]byte, total int64) []byte {
 	}
 	return out
 }
+
+// cappedReader is readCapped for a body decoded as it arrives: it hands out
+// at most max bytes of r and fails with errTooLarge as soon as there is one
+// byte more, so nothing past max is ever read into memory. Its first error
+// other than io.EOF sticks, so that the caller can tell a broken or oversized
+// body from a body that does not decode.
+type cappedReader struct {
+	r    io.Reader
+	left int64 // bytes still allowed
+	err  error
+}
+
+func newCappedReader(r io.Reader, max int64) *cappedReader {
+	return &cappedReader{r: r, left: max}
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	// One byte more than allowed is asked for, to see whether there is one.
+	if int64(len(p)) > c.left {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	if int64(n) > c.left {
+		n, err = int(c.left), errTooLarge
+	}
+	c.left -= int64(n)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
+
+// drain reads the rest of the body after a decoding error. readCapped read
+// the whole body before decoding, so a broken or oversized body was reported
+// as such even where its start did not decode; drain keeps that order.
+func (c *cappedReader) drain() {
+	_, _ = io.Copy(io.Discard, c)
+}

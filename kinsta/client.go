@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -209,8 +210,56 @@ type call struct {
 // passes a 2xx body (at most MaxResponseBytes) to decode. A decode error is a
 // KindBadResponse. No retries: callers keep their last good data.
 func (c *Client) get(ctx context.Context, cl call, decode func([]byte) error) error {
-	if err := c.admit(ctx, cl.endpoint); err != nil {
+	resp, err := c.send(ctx, cl)
+	if err != nil {
 		return err
+	}
+	defer resp.Body.Close()
+	body, err := readCapped(resp.Body, c.maxBody, resp.ContentLength)
+	if err != nil {
+		return c.bodyError(ctx, cl.endpoint, resp.StatusCode, err)
+	}
+	if err := decode(body); err != nil {
+		return c.decodeError(cl.endpoint, resp, unmarshalAPIError(body), err)
+	}
+	c.backoff.succeeded()
+	return nil
+}
+
+// getStream is get for a body too large to hold whole: decode reads it as it
+// arrives, through the MaxResponseBytes cap, and returns with a decoding
+// error the body read as an error body (nil if it is not a JSON object). A
+// broken or oversized body is reported as get reports it, even when its
+// start already failed to decode.
+func (c *Client) getStream(ctx context.Context, cl call, decode func(io.Reader) (*apiErrorBody, error)) error {
+	resp, err := c.send(ctx, cl)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.ContentLength > c.maxBody {
+		return c.bodyError(ctx, cl.endpoint, resp.StatusCode, errTooLarge)
+	}
+	body := newCappedReader(resp.Body, c.maxBody)
+	errBody, err := decode(body)
+	if err != nil {
+		body.drain()
+	}
+	switch {
+	case body.err != nil:
+		return c.bodyError(ctx, cl.endpoint, resp.StatusCode, body.err)
+	case err != nil:
+		return c.decodeError(cl.endpoint, resp, errBody, err)
+	}
+	c.backoff.succeeded()
+	return nil
+}
+
+// send performs cl once admitted and returns its 2xx response, whose body
+// the caller closes; any other status is an error.
+func (c *Client) send(ctx context.Context, cl call) (*http.Response, error) {
+	if err := c.admit(ctx, cl.endpoint); err != nil {
+		return nil, err
 	}
 	ctx = context.WithValue(ctx, endpointKey{}, cl.endpoint)
 	target := c.base + cl.path
@@ -219,7 +268,7 @@ func (c *Client) get(ctx context.Context, cl call, decode func([]byte) error) er
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return c.newError(&Error{Kind: KindTransport, Endpoint: cl.endpoint, Message: "building request", Err: err})
+		return nil, c.newError(&Error{Kind: KindTransport, Endpoint: cl.endpoint, Message: "building request", Err: err})
 	}
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	req.Header.Set("User-Agent", c.userAgent)
@@ -227,22 +276,13 @@ func (c *Client) get(ctx context.Context, cl call, decode func([]byte) error) er
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return c.requestError(ctx, cl.endpoint, 0, "request", err)
+		return nil, c.requestError(ctx, cl.endpoint, 0, "request", err)
 	}
-	defer resp.Body.Close()
-
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return c.statusError(cl.endpoint, resp)
+		defer resp.Body.Close()
+		return nil, c.statusError(cl.endpoint, resp)
 	}
-	body, err := readCapped(resp.Body, c.maxBody, resp.ContentLength)
-	if err != nil {
-		return c.bodyError(ctx, cl.endpoint, resp.StatusCode, err)
-	}
-	if err := decode(body); err != nil {
-		return c.decodeError(cl.endpoint, resp, body, err)
-	}
-	c.backoff.succeeded()
-	return nil
+	return resp, nil
 }
 
 // admit waits until a request may be sent: the 429 window first (failing at
@@ -377,10 +417,11 @@ func (c *Client) statusError(endpoint string, resp *http.Response) error {
 }
 
 // decodeError reports a 2xx body that could not be decoded. Some APIs answer
-// errors with 200 and the real status in the body; such a body is classified
-// by that status rather than as a bad response.
-func (c *Client) decodeError(endpoint string, resp *http.Response, body []byte, err error) error {
-	if p, ok := parseAPIError(body); ok && (p.status >= 400 || isTooManyRequests(p.message)) && p.message != "" {
+// errors with 200 and the real status in the body; such a body (errBody, the
+// body read as an error body) is classified by that status rather than as a
+// bad response.
+func (c *Client) decodeError(endpoint string, resp *http.Response, errBody *apiErrorBody, err error) error {
+	if p, ok := errBody.parse(); ok && (p.status >= 400 || isTooManyRequests(p.message)) && p.message != "" {
 		e := &Error{Kind: kindForStatus(p.status), Endpoint: endpoint, StatusCode: resp.StatusCode, Message: p.message}
 		if isTooManyRequests(p.message) {
 			e.Kind = KindRateLimited

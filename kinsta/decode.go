@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // shapeError is a well-formed JSON body that lacks the wrapper leading to
@@ -47,6 +48,8 @@ func describeDecodeError(err error) (string, error) {
 		return shape.Error(), nil
 	case errors.As(err, &syntax):
 		return fmt.Sprintf("malformed or truncated JSON at byte %d: %s", syntax.Offset, syntax.Error()), err
+	case errors.Is(err, io.ErrUnexpectedEOF): // json.Decoder's word for a cut-off body
+		return "malformed or truncated JSON: " + err.Error(), err
 	case errors.As(err, &typ):
 		path := typ.Field
 		if path == "" {

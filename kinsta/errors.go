@@ -184,8 +184,22 @@ type parsedAPIError struct {
 // `error`, else `data.message`; a distinct data.message is appended because it
 // is usually the specific one ("Not found: Site not found").
 func parseAPIError(body []byte) (parsedAPIError, bool) {
+	return unmarshalAPIError(body).parse()
+}
+
+// unmarshalAPIError reads body as an error body; nil if it is not one (not
+// JSON, or not an object or null).
+func unmarshalAPIError(body []byte) *apiErrorBody {
 	var b apiErrorBody
 	if json.Unmarshal(body, &b) != nil {
+		return nil
+	}
+	return &b
+}
+
+// parse is parseAPIError of a body already read; false for a nil b.
+func (b *apiErrorBody) parse() (parsedAPIError, bool) {
+	if b == nil {
 		return parsedAPIError{}, false
 	}
 	var nested struct {

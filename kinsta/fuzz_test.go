@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func FuzzDecodeSites(f *testing.F) {
@@ -20,6 +21,11 @@ func FuzzDecodeSites(f *testing.F) {
 	}
 	f.Add([]byte(`{"company":{"sites":[{"id":1,"siteLabels":[{"id":2}],"site_labels":[{"id":"2"}],"environments":[null]}]}}`))
 	f.Add([]byte(`null`))
+	for _, tc := range sitesCases {
+		if len(tc.body) < 4<<10 { // the huge ones would slow every mutation
+			f.Add([]byte(tc.body))
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sites, err := DecodeSites(bytes.NewReader(data))
 		if err != nil {
@@ -37,6 +43,9 @@ func FuzzDecodeSites(f *testing.F) {
 			t.Fatal("nil sites without an error")
 		}
 		for _, s := range sites {
+			if !utf8.ValidString(s.ID) {
+				t.Fatalf("site id %q is not valid UTF-8", s.ID)
+			}
 			for _, l := range s.Labels {
 				if l == (Label{}) {
 					t.Fatal("empty label kept")

@@ -51,7 +51,8 @@ func decodeKeyInfo(body []byte) (KeyInfo, error) {
 }
 
 // Sites returns every WordPress site of the company with its environments, in
-// one request: GET /sites?company=ID&include_environments=true.
+// one request: GET /sites?company=ID&include_environments=true. The body is
+// decoded as it arrives (see streamSites).
 func (c *Client) Sites(ctx context.Context, companyID string) ([]Site, error) {
 	if companyID == "" {
 		return nil, errors.New("kinsta: Sites: empty company id")
@@ -59,40 +60,38 @@ func (c *Client) Sites(ctx context.Context, companyID string) ([]Site, error) {
 	var sites []Site
 	cl := call{endpoint: "/sites", path: "/sites",
 		query: url.Values{"company": {companyID}, "include_environments": {"true"}}}
-	err := c.get(ctx, cl, func(body []byte) error {
-		var err error
-		sites, err = decodeSites(body)
-		return err
+	err := c.getStream(ctx, cl, func(body io.Reader) (errBody *apiErrorBody, err error) {
+		sites, errBody, err = streamSites(body)
+		return errBody, err
 	})
-	return sites, err
+	if err != nil {
+		return nil, err
+	}
+	return sites, nil
 }
 
 // DecodeSites decodes a GET /sites body as Client.Sites does, reading at most
 // 64 MiB. Errors are *Error of KindBadResponse or KindTooLarge.
 func DecodeSites(r io.Reader) ([]Site, error) {
-	hint := int64(-1)
-	if l, ok := r.(interface{ Len() int }); ok {
-		hint = int64(l.Len())
+	tooLarge := &Error{Kind: KindTooLarge, Message: "response body over 64 MiB"}
+	if l, ok := r.(interface{ Len() int }); ok && int64(l.Len()) > defaultMaxResponseBytes {
+		return nil, tooLarge
 	}
-	body, err := readCapped(r, defaultMaxResponseBytes, hint)
-	switch {
-	case errors.Is(err, errTooLarge):
-		return nil, &Error{Kind: KindTooLarge, Message: "response body over 64 MiB"}
-	case err != nil:
-		return nil, &Error{Kind: KindBadResponse, Message: "reading body", Err: err}
-	}
-	sites, err := decodeSites(body)
+	body := newCappedReader(r, defaultMaxResponseBytes)
+	sites, _, err := streamSites(body)
 	if err != nil {
+		body.drain()
+	}
+	switch {
+	case errors.Is(body.err, errTooLarge):
+		return nil, tooLarge
+	case body.err != nil:
+		return nil, &Error{Kind: KindBadResponse, Message: "reading body", Err: body.err}
+	case err != nil:
 		msg, cause := describeDecodeError(err)
 		return nil, &Error{Kind: KindBadResponse, Message: msg, Err: cause}
 	}
 	return sites, nil
-}
-
-type wireSitesResponse struct {
-	Company *struct {
-		Sites *[]wireSite `json:"sites"`
-	} `json:"company"`
 }
 
 type wireSite struct {
@@ -140,23 +139,185 @@ type wireEnvironment struct {
 	// the rest are not decoded at all, so their types cannot break anything.
 }
 
-func decodeSites(body []byte) ([]Site, error) {
-	var w *wireSitesResponse
-	if err := decodeJSON(body, &w); err != nil {
-		return nil, err
+// streamSites decodes a GET /sites body as it is read: each site of
+// company.sites is decoded into a wireSite and converted at once, so neither
+// the whole body nor all the wire structs are ever held. Keys are matched
+// case-insensitively, as json.Unmarshal matches struct fields. A well-formed
+// body without company.sites also comes back read as an error body
+// (errBody), for decodeError: some APIs send errors with 200.
+func streamSites(r io.Reader) (sites []Site, errBody *apiErrorBody, err error) {
+	w := &sitesWalk{in: newJSONTokens(r)}
+	if err := w.walk(); err != nil {
+		return nil, nil, err
 	}
+	if err := w.missingShape(); err != nil {
+		return nil, &w.errBody, err
+	}
+	return w.sites.join(), nil, nil
+}
+
+// sitesWalk keeps, of a GET /sites body, company.sites and the members of
+// an error body; it skips everything else. It stops at the first error.
+type sitesWalk struct {
+	in         *jsonTokens
+	sites      siteList
+	hasCompany bool // company is an object
+	hasSites   bool // company.sites is an array
+	errBody    apiErrorBody
+	wire       wireSite // the site being decoded, reused
+}
+
+func (w *sitesWalk) walk() error {
+	tok, err := w.in.first()
 	switch {
-	case w == nil || w.Company == nil:
-		return nil, missing("company")
-	case w.Company.Sites == nil:
-		return nil, missing("company.sites")
+	case err == io.EOF:
+		return &shapeError{path: "body", problem: "is empty"}
+	case err != nil:
+		return err
+	case tok == json.Delim('{'):
+		if err := w.in.members(w.topMember); err != nil {
+			return err
+		}
+	case tok != nil: // null is a body without company
+		return wrongType("top level", tok)
 	}
-	wire := *w.Company.Sites
-	sites := make([]Site, 0, len(wire))
-	for i := range wire {
-		sites = append(sites, wire[i].site())
+	return w.in.end()
+}
+
+func (w *sitesWalk) topMember(key string) error {
+	switch {
+	case strings.EqualFold(key, "company"):
+		return w.company()
+	case strings.EqualFold(key, "message"):
+		return w.in.decode(&w.errBody.Message)
+	case strings.EqualFold(key, "error"):
+		return w.in.decode(&w.errBody.Error)
+	case strings.EqualFold(key, "status"):
+		return w.in.decode(&w.errBody.Status)
+	case strings.EqualFold(key, "data"):
+		return w.in.decode(&w.errBody.Data)
 	}
-	return sites, nil
+	return w.in.skip()
+}
+
+func (w *sitesWalk) company() error {
+	tok, err := w.in.next()
+	switch {
+	case err != nil:
+		return err
+	case tok == nil: // null drops what an earlier company key gave
+		w.hasCompany, w.hasSites, w.sites = false, false, siteList{}
+		return nil
+	case tok != json.Delim('{'):
+		return wrongType("company", tok)
+	}
+	// A repeated company key adds to the same company, as in json.Unmarshal.
+	w.hasCompany = true
+	return w.in.members(w.companyMember)
+}
+
+func (w *sitesWalk) companyMember(key string) error {
+	if !strings.EqualFold(key, "sites") {
+		return w.in.skip()
+	}
+	tok, err := w.in.next()
+	switch {
+	case err != nil:
+		return err
+	case tok == nil:
+		w.hasSites, w.sites = false, siteList{}
+		return nil
+	case tok != json.Delim('['):
+		return wrongType("company.sites", tok)
+	}
+	w.hasSites, w.sites = true, siteList{} // a repeated sites key: the last wins
+	for w.in.more() {
+		if err := w.decodeSite(); err != nil {
+			return err
+		}
+	}
+	_, err = w.in.next() // ']'
+	return err
+}
+
+// decodeSite decodes one element of company.sites and converts it at once.
+func (w *sitesWalk) decodeSite() error {
+	w.wire = wireSite{}
+	err := w.in.decode(&w.wire)
+	// json.Decoder returns it unwrapped; errors.As would cost an allocation
+	// per site.
+	if typ, ok := err.(*json.UnmarshalTypeError); ok {
+		// Its path starts at the site; describeDecodeError's at the top.
+		typ.Field = strings.TrimSuffix("company.sites."+typ.Field, ".")
+		return typ
+	}
+	if err != nil {
+		return err
+	}
+	w.sites.add(w.wire.site())
+	return nil
+}
+
+func (w *sitesWalk) missingShape() error {
+	switch {
+	case !w.hasCompany:
+		return missing("company")
+	case !w.hasSites:
+		return missing("company.sites")
+	}
+	return nil
+}
+
+// wrongType reports a value of tok's JSON type where an object or array
+// belongs, in the words describeDecodeError gives a json.UnmarshalTypeError.
+func wrongType(path string, tok json.Token) error {
+	return &shapeError{path: path, problem: "is a JSON " + jsonType(tok)}
+}
+
+// jsonType names the JSON type of a token that begins a value other than null.
+func jsonType(tok json.Token) string {
+	switch tok.(type) {
+	case json.Delim:
+		if tok == json.Delim('{') {
+			return "object"
+		}
+		return "array"
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	}
+	return "bool"
+}
+
+// siteList collects sites in blocks and joins them once at the end. An
+// appended slice copies itself at each growth: for a runaway body of tiny
+// sites, cut off at the size cap, that allocated several times the size of
+// the list in all.
+type siteList struct {
+	blocks [][]Site
+	n      int
+}
+
+// Blocks double from 8 sites up to 1024 (112 KiB).
+const minSiteBlock, maxSiteBlock = 8, 1024
+
+func (l *siteList) add(s Site) {
+	if len(l.blocks) == 0 || len(l.blocks[len(l.blocks)-1]) == cap(l.blocks[len(l.blocks)-1]) {
+		l.blocks = append(l.blocks, make([]Site, 0, min(max(l.n, minSiteBlock), maxSiteBlock)))
+	}
+	last := &l.blocks[len(l.blocks)-1]
+	*last = append(*last, s)
+	l.n++
+}
+
+// join returns the sites as one slice, never nil.
+func (l *siteList) join() []Site {
+	sites := make([]Site, 0, l.n)
+	for _, b := range l.blocks {
+		sites = append(sites, b...)
+	}
+	return sites
 }
 
 func (w *wireSite) site() Site {
