@@ -191,6 +191,21 @@ func TestDemoServesSiteStatus(t *testing.T) {
 	checkMetricsWithPromtool(t, body)
 }
 
+// TestGCPercent: without GOGC the exporter collects at 50% heap growth (its
+// heap is mostly long-lived caches); GOGC, when set, is the operator's word.
+func TestGCPercent(t *testing.T) {
+	for env, want := range map[string]string{"": "go_gc_gogc_percent 50\n", "GOGC=100": "go_gc_gogc_percent 100\n"} {
+		var envs []string
+		if env != "" {
+			envs = []string{env}
+		}
+		p := startExporter(t, envs, "--demo")
+		if _, body := p.get(t, "/metrics"); !strings.Contains(body, want) {
+			t.Errorf("with %q: want %q, got %q", env, want, grepLines(body, "go_gc_gogc"))
+		}
+	}
+}
+
 func checkMetricsWithPromtool(t *testing.T, exposition string) {
 	t.Helper()
 	promtool, err := exec.LookPath("promtool")
