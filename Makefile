@@ -52,9 +52,9 @@ container:
 # Bounded fuzzing of the decoders, header parsing and the configuration file.
 fuzz:
 	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzDecodeSites$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
-	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzParseRetryAfter$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./collector/config -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./collector/exposition -run '^$$' -fuzz '^FuzzAppendGauges$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzParseRetryAfter$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
+	$(GO) test ./collector/config -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
+	$(GO) test ./collector/exposition -run '^$$' -fuzz '^FuzzAppendGauges$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 
 # Go benchmarks (-benchmem), then kinsta_exporter side by side with json_exporter
 # v0.7.0 and the limit on 10,000 fake sites; writes bench/results.md (~15 min).
