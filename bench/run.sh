@@ -270,7 +270,7 @@ fmt_ms() { awk -v v="$1" 'BEGIN {if (v >= 100) printf "%.0f ms", v; else printf 
 {
   echo "# Benchmark results"
   echo
-  echo "Measured $(date -u +%Y-%m-%d\ %H:%M) UTC by \`bench/run.sh\` (\`make bench\`) at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (uncommitted changes)')."
+  echo "Measured $(date -u +%Y-%m-%d\ %H:%M) UTC by \`bench/run.sh\` (\`make bench\`) at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet -- . ":(exclude)$OUT" 2>/dev/null || echo ' (uncommitted changes)')."
   echo
   echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r), $($GO version | cut -d' ' -f3). Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg). Everything on loopback; the load generator shares the CPUs."
   echo
@@ -304,14 +304,17 @@ fmt_ms() { awk -v v="$1" 'BEGIN {if (v >= 100) printf "%.0f ms", v; else printf 
   echo "kinsta_exporter renders the companies' site series once per refresh result, per format and"
   echo "encoding, straight from compact rows (not through client_golang's gather), and keeps the bytes;"
   echo "a scrape writes them out after its own live series (Go runtime, process, API requests, refresh"
-  echo "queue), which are gathered on every scrape. gzip responses are one gzip member: the cached part"
-  echo "is stored as sync-flushed DEFLATE and the live part continues the stream. Measured on this"
+  echo "queue), which are gathered on every scrape. The background collectors' gauges have a render"
+  echo "cache of their own, re-rendered when a background refresh stores a result; /probe?company="
+  echo "serves one company from caches of the same kind. gzip responses are one gzip member: each"
+  echo "cached part is stored as sync-flushed DEFLATE, the live part continues the stream, and the"
+  echo "trailer combines the parts' CRCs. Measured on this"
   echo "machine ($(nproc) CPUs) with $SITES sites x 2 environments x 2 labels ($series series, $(awk -v b="$size_plain" 'BEGIN {printf "%.1f MB", b/1e6}') of text, $(awk -v b="$size_gz" 'BEGIN {printf "%.1f MB", b/1e6}') gzipped):"
   echo
   echo "- A scrape takes $(fmt_ms "$p_plain") plain and $(fmt_ms "$p_gz") gzipped, $(ratio "$p_plain" "$l_plain") and $(ratio "$p_gz" "$l_gz") the time a trivial server needs to send the same bytes from memory. json_exporter v0.7.0, configured for the same data, takes $(awk -v v="$(med "${P50[json/gzip]}")" 'BEGIN {printf "%.1f s", v/1000}') gzipped and calls the API on every scrape; kinsta_exporter calls GET /sites once per \`--kinsta.cache-ttl\`, however many scrapers."
   echo "- $CONC concurrent scrapers: no errors, slowest scrape $(fmt_ms "$maxlat"), peak RSS $(mb "$conc_hwm") MB, ${C[gzip/calls]} API calls in $(printf '%.0f' "${C[gzip/secs]}") s at a $CONC_TTL TTL.$jsay"
   echo "- From start to the first successful scrape: $(awk -v s="$first" 'BEGIN {printf "%.2f s", s}') (median), most of it decoding the $(awk -v b="$API_BYTES" 'BEGIN {printf "%.0f MB", b/1e6}') API answer."
-  echo "- Peak RSS: $(mb "$(median "${FIRST_HWM[@]}")") MB up to the first scrape, $(mb "$SEQ_HWM_OURS") MB over minutes of plain and gzip scrapes with a refresh every minute (a refresh holds the API body and its decoding next to the cached renderings). \`GOMEMLIMIT\` trades CPU for a lower peak."
+  echo "- Peak RSS: $(mb "$(median "${FIRST_HWM[@]}")") MB up to the first scrape, $(mb "$SEQ_HWM_OURS") MB over minutes of plain and gzip scrapes with a refresh every minute (a refresh holds the sites it decodes, as they stream in, and their new rows and renderings next to the old ones until they replace them; the garbage collector runs at 50% heap growth, \`GOGC=50\`, unless told otherwise). \`GOMEMLIMIT\` trades CPU for a lower peak."
   echo
   echo "## Sequential scrapes ($ROUNDS interleaved rounds of $RUN each, medians; text format)"
   echo
