@@ -116,9 +116,23 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// drain reads the rest of the body after a decoding error. readCapped read
-// the whole body before decoding, so a broken or oversized body was reported
-// as such even where its start did not decode; drain keeps that order.
-func (c *cappedReader) drain() {
-	_, _ = io.Copy(io.Discard, c)
+// streamCapped passes r to decode as it arrives, cut at max bytes, and
+// returns either the error of reading r (bodyErr: errTooLarge past max or
+// when size, a Content-Length or -1, already says so, or r's own) or the
+// error of decoding it. readCapped read the whole body before decoding, so a
+// broken or oversized body was reported as such even where its start did not
+// decode; after a decoding error the rest of r is read to keep that order.
+func streamCapped(r io.Reader, max, size int64, decode func(io.Reader) error) (bodyErr, decodeErr error) {
+	if size > max {
+		return errTooLarge, nil
+	}
+	body := newCappedReader(r, max)
+	err := decode(body)
+	if err != nil {
+		_, _ = io.Copy(io.Discard, body)
+	}
+	if body.err != nil {
+		return body.err, nil
+	}
+	return nil, err
 }

@@ -237,17 +237,14 @@ func (c *Client) getStream(ctx context.Context, cl call, decode func(io.Reader) 
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.ContentLength > c.maxBody {
-		return c.bodyError(ctx, cl.endpoint, resp.StatusCode, errTooLarge)
-	}
-	body := newCappedReader(resp.Body, c.maxBody)
-	errBody, err := decode(body)
-	if err != nil {
-		body.drain()
-	}
+	var errBody *apiErrorBody
+	bodyErr, err := streamCapped(resp.Body, c.maxBody, resp.ContentLength, func(body io.Reader) (err error) {
+		errBody, err = decode(body)
+		return err
+	})
 	switch {
-	case body.err != nil:
-		return c.bodyError(ctx, cl.endpoint, resp.StatusCode, body.err)
+	case bodyErr != nil:
+		return c.bodyError(ctx, cl.endpoint, resp.StatusCode, bodyErr)
 	case err != nil:
 		return c.decodeError(cl.endpoint, resp, errBody, err)
 	}

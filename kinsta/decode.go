@@ -43,9 +43,12 @@ func describeDecodeError(err error) (string, error) {
 	var shape *shapeError
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var deep *depthError
 	switch {
 	case errors.As(err, &shape):
 		return shape.Error(), nil
+	case errors.As(err, &deep):
+		return deep.Error(), err
 	case errors.As(err, &syntax):
 		return fmt.Sprintf("malformed or truncated JSON at byte %d: %s", syntax.Offset, syntax.Error()), err
 	case errors.Is(err, io.ErrUnexpectedEOF): // json.Decoder's word for a cut-off body

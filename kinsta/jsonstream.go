@@ -3,6 +3,7 @@ package kinsta
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -11,7 +12,24 @@ import (
 // json.Decoder's: a *json.SyntaxError, or io.ErrUnexpectedEOF where the body
 // ends inside a value. They are worded, and their offsets counted, unlike
 // json.Unmarshal's; they only end up in an operator message.
-type jsonTokens struct{ dec *json.Decoder }
+type jsonTokens struct {
+	dec   *json.Decoder
+	depth int // objects and arrays open at the current token
+}
+
+// maxDepth is how deeply the tokens walked may nest, as in encoding/json,
+// whose json.Unmarshal fails past it. json.Decoder's Token has no such limit
+// and keeps a stack entry per open value: 16 MiB of '[' in a skipped member
+// allocated over 700 MiB. (A value read with decode has its own limit of
+// the same depth, counted from that value.)
+const maxDepth = 10000
+
+// depthError is a body nested deeper than maxDepth at byte Offset.
+type depthError struct{ Offset int64 }
+
+func (e *depthError) Error() string {
+	return fmt.Sprintf("JSON nested too deep (over %d levels) at byte %d", maxDepth, e.Offset)
+}
 
 // errTrailingData is a body that holds more than one JSON value. json.Decoder
 // reads a stream of values; the API sends one, so anything after it is an
@@ -26,12 +44,28 @@ func newJSONTokens(r io.Reader) *jsonTokens {
 }
 
 // first returns the first token of the body, or io.EOF if it is blank.
-func (t *jsonTokens) first() (json.Token, error) { return t.dec.Token() }
+func (t *jsonTokens) first() (json.Token, error) { return t.token() }
 
 // next returns the next token inside the top-level value.
 func (t *jsonTokens) next() (json.Token, error) {
-	tok, err := t.dec.Token()
+	tok, err := t.token()
 	return tok, unexpectedEOF(err)
+}
+
+// token is dec.Token counting the depth, which fails past maxDepth.
+func (t *jsonTokens) token() (json.Token, error) {
+	tok, err := t.dec.Token()
+	if d, ok := tok.(json.Delim); ok {
+		switch d {
+		case '{', '[':
+			if t.depth++; t.depth > maxDepth {
+				return nil, &depthError{Offset: t.dec.InputOffset()}
+			}
+		case '}', ']':
+			t.depth--
+		}
+	}
+	return tok, err
 }
 
 // decode decodes the next value into v. A *json.UnmarshalTypeError means the
@@ -69,23 +103,24 @@ func (t *jsonTokens) members(member func(key string) error) error {
 }
 
 // skip reads the next value token by token and keeps none of it: an unknown
-// member may be huge. A depth count, not recursion, follows its nesting.
+// member may be huge. The depth count, not recursion, follows its nesting.
 func (t *jsonTokens) skip() error {
-	for depth := 0; ; {
-		tok, err := t.next()
-		if err != nil {
+	depth := t.depth
+	if _, err := t.next(); err != nil {
+		return err
+	}
+	return t.skipTo(depth)
+}
+
+// skipTo reads and drops tokens until the values open deeper than depth are
+// closed: the rest of a value whose first token was already read.
+func (t *jsonTokens) skipTo(depth int) error {
+	for t.depth > depth {
+		if _, err := t.next(); err != nil {
 			return err
 		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-		if depth == 0 {
-			return nil
-		}
 	}
+	return nil
 }
 
 // unexpectedEOF turns the io.EOF of a body that ends between two tokens of

@@ -73,20 +73,20 @@ func (c *Client) Sites(ctx context.Context, companyID string) ([]Site, error) {
 // DecodeSites decodes a GET /sites body as Client.Sites does, reading at most
 // 64 MiB. Errors are *Error of KindBadResponse or KindTooLarge.
 func DecodeSites(r io.Reader) ([]Site, error) {
-	tooLarge := &Error{Kind: KindTooLarge, Message: "response body over 64 MiB"}
-	if l, ok := r.(interface{ Len() int }); ok && int64(l.Len()) > defaultMaxResponseBytes {
-		return nil, tooLarge
+	size := int64(-1)
+	if l, ok := r.(interface{ Len() int }); ok {
+		size = int64(l.Len())
 	}
-	body := newCappedReader(r, defaultMaxResponseBytes)
-	sites, _, err := streamSites(body)
-	if err != nil {
-		body.drain()
-	}
+	var sites []Site
+	bodyErr, err := streamCapped(r, defaultMaxResponseBytes, size, func(body io.Reader) (err error) {
+		sites, _, err = streamSites(body)
+		return err
+	})
 	switch {
-	case errors.Is(body.err, errTooLarge):
-		return nil, tooLarge
-	case body.err != nil:
-		return nil, &Error{Kind: KindBadResponse, Message: "reading body", Err: body.err}
+	case errors.Is(bodyErr, errTooLarge):
+		return nil, &Error{Kind: KindTooLarge, Message: "response body over 64 MiB"}
+	case bodyErr != nil:
+		return nil, &Error{Kind: KindBadResponse, Message: "reading body", Err: bodyErr}
 	case err != nil:
 		msg, cause := describeDecodeError(err)
 		return nil, &Error{Kind: KindBadResponse, Message: msg, Err: cause}
@@ -143,26 +143,30 @@ type wireEnvironment struct {
 // company.sites is decoded into a wireSite and converted at once, so neither
 // the whole body nor all the wire structs are ever held. Keys are matched
 // case-insensitively, as json.Unmarshal matches struct fields. A well-formed
-// body without company.sites also comes back read as an error body
-// (errBody), for decodeError: some APIs send errors with 200.
+// body without company.sites, or with a wrong type on the way to a site,
+// also comes back read as an error body (errBody), for decodeError: some
+// APIs send errors with 200.
 func streamSites(r io.Reader) (sites []Site, errBody *apiErrorBody, err error) {
 	w := &sitesWalk{in: newJSONTokens(r)}
 	if err := w.walk(); err != nil {
 		return nil, nil, err
 	}
-	if err := w.missingShape(); err != nil {
+	if err := w.shapeError(); err != nil {
 		return nil, &w.errBody, err
 	}
 	return w.sites.join(), nil, nil
 }
 
 // sitesWalk keeps, of a GET /sites body, company.sites and the members of
-// an error body; it skips everything else. It stops at the first error.
+// an error body; it skips everything else. It stops at the first syntax
+// error, but goes on past a wrong type in company, as json.Unmarshal did:
+// the error body's members may come after it.
 type sitesWalk struct {
 	in         *jsonTokens
 	sites      siteList
-	hasCompany bool // company is an object
-	hasSites   bool // company.sites is an array
+	hasCompany bool  // company is an object
+	hasSites   bool  // company.sites is an array
+	badType    error // the first wrong type in company; company is then skipped
 	errBody    apiErrorBody
 	wire       wireSite // the site being decoded, reused
 }
@@ -187,7 +191,16 @@ func (w *sitesWalk) walk() error {
 func (w *sitesWalk) topMember(key string) error {
 	switch {
 	case strings.EqualFold(key, "company"):
-		return w.company()
+		if w.badType != nil {
+			return w.in.skip() // the sites are lost already
+		}
+		depth := w.in.depth
+		err := w.company()
+		if isWrongType(err) {
+			w.badType, w.sites = err, siteList{}
+			return w.in.skipTo(depth) // the rest of company
+		}
+		return err
 	case strings.EqualFold(key, "message"):
 		return w.in.decode(&w.errBody.Message)
 	case strings.EqualFold(key, "error"):
@@ -258,8 +271,12 @@ func (w *sitesWalk) decodeSite() error {
 	return nil
 }
 
-func (w *sitesWalk) missingShape() error {
+// shapeError is the walk's verdict on a body read to its end without a
+// syntax error.
+func (w *sitesWalk) shapeError() error {
 	switch {
+	case w.badType != nil:
+		return w.badType
 	case !w.hasCompany:
 		return missing("company")
 	case !w.hasSites:
@@ -272,6 +289,17 @@ func (w *sitesWalk) missingShape() error {
 // belongs, in the words describeDecodeError gives a json.UnmarshalTypeError.
 func wrongType(path string, tok json.Token) error {
 	return &shapeError{path: path, problem: "is a JSON " + jsonType(tok)}
+}
+
+// isWrongType reports whether err, of the walk of company, is a value of the
+// wrong type (the walk's own, or a site's), after which the body is still
+// well-formed so far.
+func isWrongType(err error) bool {
+	switch err.(type) {
+	case *shapeError, *json.UnmarshalTypeError:
+		return true
+	}
+	return false
 }
 
 // jsonType names the JSON type of a token that begins a value other than null.

@@ -3,20 +3,29 @@ package kinsta
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 )
 
-// hugeJSON is a value of some 300 kB, nested deeper than json.Unmarshal
-// allows: the streaming decoder skips it token by token, with a depth count.
+// hugeJSON is a value of some 300 kB, nested 9,001 deep: the streaming
+// decoder skips it token by token, with a depth count. At the deepest place
+// it is used, company.x, that is 9,003 levels, within maxDepth.
 var hugeJSON = `{"list":[` + strings.Repeat(`{"a":[1,"b",null,true,1e999]},`, 10_000) + `{}],"deep":` +
-	strings.Repeat("[", 20_000) + strings.Repeat("]", 20_000) + "}"
+	strings.Repeat("[", 9_000) + strings.Repeat("]", 9_000) + "}"
+
+// nested is an unknown member nested depth deep inside the top-level object,
+// after company.sites: 1+depth levels in all.
+func nested(depth int) string {
+	return `{"company":{"sites":[]},"x":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + "}"
+}
 
 // sitesCases are the bodies whose decoding matters: the sites they give, or
 // the kind of error Client.Sites reports and a part of its message.
@@ -44,6 +53,7 @@ var sitesCases = []struct {
 	{name: "repeated company key adds to the company", body: `{"company":{"sites":[{"id":"a"}]},"company":{"x":1}}`,
 		want: []Site{{ID: "a"}}},
 	{name: "trailing white space", body: "{\"company\":{\"sites\":[]}}\n\t ", want: []Site{}},
+	{name: "nested as deep as json.Unmarshal allows", body: nested(maxDepth - 1), want: []Site{}},
 
 	{name: "empty body", body: ``, kind: KindBadResponse, msg: "body is empty"},
 	{name: "blank body", body: " \n\t\r", kind: KindBadResponse, msg: "body is empty"},
@@ -68,11 +78,31 @@ var sitesCases = []struct {
 	{name: "not JSON", body: `<html></html>`, kind: KindBadResponse, msg: "malformed or truncated JSON at byte"},
 	{name: "trailing value", body: `{"company":{"sites":[]}} {"x":1}`, kind: KindBadResponse, msg: "data after the top-level JSON value"},
 	{name: "trailing garbage", body: `{"company":{"sites":[]}} x`, kind: KindBadResponse, msg: "malformed or truncated JSON at byte"},
+	{name: "nested deeper than json.Unmarshal allows", body: nested(maxDepth), kind: KindBadResponse,
+		msg: fmt.Sprintf("JSON nested too deep (over 10000 levels) at byte %d", len(`{"company":{"sites":[]},"x":`)+maxDepth)},
+	{name: "nested too deep in a site", body: `{"company":{"sites":[` + strings.Repeat("[", maxDepth+1), kind: KindBadResponse,
+		msg: "exceeded max depth"},
+	{name: "wrong company, then a later one", body: `{"company":"x","company":{"sites":[]}}`, kind: KindBadResponse,
+		msg: "company is a JSON string"},
+	{name: "wrong company, then truncated", body: `{"company":[{"a":1}],"message":"m","status":400`, kind: KindBadResponse,
+		msg: "malformed or truncated JSON"},
 
 	{name: "error body with 200", body: `{"message":"Bad request format","status":400}`, kind: KindClient, msg: "Bad request format"},
 	{name: "nested error body with 200", body: `{"data":{"message":"Site not found"},"status":404}`, kind: KindNotFound, msg: "Site not found"},
 	{name: "429 error body with 200", body: `{"ERROR":"Too many requests"}`, kind: KindRateLimited, msg: "Too many requests"},
 	{name: "truncated error body", body: `{"message":"m","status":400`, kind: KindBadResponse, msg: "malformed or truncated JSON"},
+	// An error body with a company of the wrong type is the error body, as
+	// it was when the body was unmarshalled whole.
+	{name: "429 error body with 200 and a string company", body: `{"status":429,"message":"Too many requests","company":"x"}`,
+		kind: KindRateLimited, msg: "Too many requests"},
+	{name: "404 error body with 200 and an object company.sites", body: `{"status":404,"message":"Not found","company":{"sites":{}}}`,
+		kind: KindNotFound, msg: "Not found"},
+	{name: "error body after a wrong company", body: `{"company":[[{"sites":[]}]],"company":{"sites":[]},"error":"Too many requests"}`,
+		kind: KindRateLimited, msg: "Too many requests"},
+	{name: "error body after a wrong site", body: `{"company":{"sites":[{"id":"s"},1,{"id":"t"}],"x":[{}]},"data":{"message":"Site not found"},"status":404}`,
+		kind: KindNotFound, msg: "Site not found"},
+	{name: "error body after a wrong environments", body: `{"company":{"sites":[{"id":"s","environments":{}}]},"message":"Bad request format","status":"400"}`,
+		kind: KindClient, msg: "Bad request format"},
 }
 
 // TestSites decodes sitesCases with Client.Sites and, where the error is not
@@ -156,9 +186,10 @@ func TestDecodeSitesOversizedStopsReading(t *testing.T) {
 		t.Skip("reads 64 MiB")
 	}
 	for _, head := range []string{`{"company":{"sites":[]},"x":[`, `{"company":{"sites":[,`} {
-		endless := &countingReader{r: io.MultiReader(strings.NewReader(head), endlessJSON(`{"a":[1,"b",null]},`))}
-		if _, err := DecodeSites(endless); !IsKind(err, KindTooLarge) || endless.n != defaultMaxResponseBytes+1 {
-			t.Errorf("%s…: read %d bytes, err = %v", head, endless.n, err)
+		var n atomic.Int64
+		endless := countingBody{io.NopCloser(io.MultiReader(strings.NewReader(head), endlessJSON(`{"a":[1,"b",null]},`))), &n}
+		if _, err := DecodeSites(endless); !IsKind(err, KindTooLarge) || n.Load() != defaultMaxResponseBytes+1 {
+			t.Errorf("%s…: read %d bytes, err = %v", head, n.Load(), err)
 		}
 	}
 	sized := bytes.NewReader(make([]byte, defaultMaxResponseBytes+1))
@@ -179,15 +210,53 @@ func TestDecodeSitesReadErrorWins(t *testing.T) {
 	}
 }
 
-type countingReader struct {
-	r io.Reader
-	n int64
+// TestSitesNestingLimit checks the nesting limit against json.Unmarshal's.
+func TestSitesNestingLimit(t *testing.T) {
+	for _, depth := range []int{maxDepth - 1, maxDepth} {
+		var v any
+		uerr := json.Unmarshal([]byte(nested(depth)), &v)
+		_, err := DecodeSites(strings.NewReader(nested(depth)))
+		if (err == nil) != (uerr == nil) {
+			t.Errorf("%d levels: err = %v; json.Unmarshal: %v", 1+depth, err, uerr)
+		}
+	}
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+// TestSitesDeepNestingAllocatesLittle checks that a skipped member of 4 MiB
+// of '[' fails at the nesting limit, having allocated little: json.Decoder
+// keeps a stack entry per open array, and walking it all allocated some
+// 180 MiB.
+func TestSitesDeepNestingAllocatesLittle(t *testing.T) {
+	body := []byte(`{"x":` + strings.Repeat("[", 4<<20))
+	const bound = 32 << 20
+	check := func(t *testing.T, decode func() error) {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		err := decode()
+		runtime.ReadMemStats(&after)
+		if e := asError(t, err); e.Kind != KindBadResponse || !strings.Contains(e.Message, "nested too deep") {
+			t.Errorf("err = %v", err)
+		}
+		n := after.TotalAlloc - before.TotalAlloc
+		t.Logf("%d KiB allocated", n>>10)
+		if n >= bound {
+			t.Errorf("allocated %d bytes; want < %d", n, bound)
+		}
+	}
+	t.Run("DecodeSites", func(t *testing.T) {
+		check(t, func() error {
+			_, err := DecodeSites(bytes.NewReader(body))
+			return err
+		})
+	})
+	t.Run("Client.Sites", func(t *testing.T) {
+		c := clientFor(t, serve(200, body))
+		check(t, func() error {
+			_, err := c.Sites(context.Background(), testCompany)
+			return err
+		})
+	})
 }
 
 // endlessJSON repeats its text for ever.
