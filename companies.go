@@ -70,7 +70,7 @@ type companySet struct {
 	probeSlots     chan struct{} // nil: no limit
 
 	probeMu       sync.Mutex
-	probeHandlers map[probeKey]http.Handler // emptied on every reload
+	probeHandlers map[probeKey]http.Handler // of the companies as configured now
 }
 
 // probeKey identifies what a company's /probe handler serves: an exporter
@@ -205,9 +205,7 @@ func (c *companySet) reload(trigger string) error {
 	}
 	c.lastReloadOK.Set(1)
 	c.lastReloadTime.SetToCurrentTime()
-	c.probeMu.Lock()
-	c.probeHandlers = nil // gone companies' renderings go with them
-	c.probeMu.Unlock()
+	c.pruneProbeHandlers()
 	level.Info(c.logger).Log("msg", "Reloaded the configuration", "trigger", trigger, "source", c.source(), "companies", len(list),
 		"added", ids(changes.Added), "removed", ids(changes.Removed), "renamed", ids(changes.Renamed),
 		"new_key", ids(changes.Restarted), "unchanged", len(changes.Kept))
@@ -262,11 +260,53 @@ func (c *companySet) SiteSeries() prometheus.Collector {
 }
 
 // ItemSeries: see Refresh.
-func (c *companySet) ItemSeries() prometheus.Collector {
+func (c *companySet) ItemSeries(collectorName string) prometheus.Collector {
 	if c.o.probeOnly {
 		return noSeries{}
 	}
-	return c.Fleet.ItemSeries()
+	return c.Fleet.ItemSeries(collectorName)
+}
+
+// Generation and ItemGeneration: see Refresh. With --web.probe-only they
+// never change, so /metrics does no per-company work for series it does not
+// serve.
+func (c *companySet) Generation() uint64 {
+	if c.o.probeOnly {
+		return 0
+	}
+	return c.Fleet.Generation()
+}
+
+// ItemGeneration: see Generation.
+func (c *companySet) ItemGeneration(collectorName string) uint64 {
+	if c.o.probeOnly {
+		return 0
+	}
+	return c.Fleet.ItemGeneration(collectorName)
+}
+
+// cachedSource is what /metrics (every company) and /probe (one) render
+// from: the site series and each switchable collector's gauges, each
+// cached per its own generation, since they change at paces of their own.
+type cachedSource interface {
+	SiteSeries() prometheus.Collector
+	Generation() uint64
+	ItemSeries(collectorName string) prometheus.Collector
+	ItemGeneration(collectorName string) uint64
+}
+
+// renderCaches returns src's caches: the site series, then one per enabled
+// switchable collector.
+func (c *companySet) renderCaches(src cachedSource, errorLog exposition.Logger) []*exposition.Cache {
+	caches := []*exposition.Cache{exposition.NewCache(src.SiteSeries(), src.Generation, errorLog)}
+	enabled := c.o.collectors.Collectors()
+	for _, name := range collector.CollectorNames() {
+		if _, on := enabled[name]; on {
+			generation := func() uint64 { return src.ItemGeneration(name) }
+			caches = append(caches, exposition.NewCache(src.ItemSeries(name), generation, errorLog))
+		}
+	}
+	return caches
 }
 
 // StateSeries: see Refresh.
@@ -340,15 +380,35 @@ func (c *companySet) probeHandler(t *fleet.Target, errorLog promhttp.Logger) htt
 	}
 	live := prometheus.NewRegistry()
 	live.MustRegister(t.StateSeries(), versioncollector.NewCollector(exporterName))
-	h := exposition.Handler(live, []*exposition.Cache{
-		exposition.NewCache(t.SiteSeries(), t.Generation, errorLog),
-		exposition.NewCache(t.ItemSeries(), t.ItemGeneration, errorLog),
-	}, exposition.HandlerOpts{ErrorLog: errorLog})
-	if c.probeHandlers == nil {
-		c.probeHandlers = map[probeKey]http.Handler{}
+	h := exposition.Handler(live, c.renderCaches(t, errorLog), exposition.HandlerOpts{ErrorLog: errorLog})
+	// A reload since the lookup may have removed or renamed the company:
+	// its handler then serves this probe only, rather than staying.
+	if c.current(k) {
+		if c.probeHandlers == nil {
+			c.probeHandlers = map[probeKey]http.Handler{}
+		}
+		c.probeHandlers[k] = h
 	}
-	c.probeHandlers[k] = h
 	return h
+}
+
+// current reports whether k is a company as configured now.
+func (c *companySet) current(k probeKey) bool {
+	t, ok := c.Lookup(k.id)
+	return ok && t.Exporter() == k.exp && t.Name == k.name
+}
+
+// pruneProbeHandlers drops the handlers, with their renderings, of
+// companies a reload removed, renamed or gave a new key; the others keep
+// theirs.
+func (c *companySet) pruneProbeHandlers() {
+	c.probeMu.Lock()
+	defer c.probeMu.Unlock()
+	for k := range c.probeHandlers {
+		if !c.current(k) {
+			delete(c.probeHandlers, k)
+		}
+	}
 }
 
 // sdTargetGroup is one entry of Prometheus' HTTP service discovery.

@@ -543,10 +543,13 @@ func writeSelfSignedCert(t *testing.T, dir string) (certFile, keyFile string) {
 }
 
 // TestProbeHandlerIsKept: a company's /probe handler, with the renderings
-// it caches, is made once and kept across probes; a reload drops it, so a
-// removed company's renderings do not stay in memory.
+// it caches, is made once and kept across probes and reloads that keep the
+// company; a reload that replaces its exporter (a new key) drops it, so
+// renderings of what is no longer configured do not stay in memory.
 func TestProbeHandlerIsKept(t *testing.T) {
-	a := newMultiKeyAPI(t, map[string]*kinstatest.Company{"key-a": testCompany("company-a", "site-a1")})
+	// key-b: the same company, for a reload that changes the key.
+	a := newMultiKeyAPI(t, map[string]*kinstatest.Company{
+		"key-a": testCompany("company-a", "site-a1"), "key-b": testCompany("company-a", "site-a1")})
 	keyFile := writeTestFile(t, filepath.Join(t.TempDir(), "a.key"), "key-a\n")
 	o, _, err := parseFlags([]string{"--kinsta.api-url=" + a.url, "--kinsta.company=company-a", "--kinsta.api-key-file=" + keyFile})
 	if err != nil {
@@ -582,11 +585,21 @@ func TestProbeHandlerIsKept(t *testing.T) {
 	if h := handlers(); len(h) != 1 || h[0] != kept[0] {
 		t.Fatal("the second probe made a new handler")
 	}
-	if err := c.reload("test"); err != nil {
+	if err := c.reload("unchanged"); err != nil {
+		t.Fatal(err)
+	}
+	if h := handlers(); len(h) != 1 || h[0] != kept[0] {
+		t.Fatal("a reload that kept the company dropped its probe handler")
+	}
+	writeTestFile(t, keyFile, "key-b\n")
+	if err := c.reload("new key"); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(handlers()); n != 0 {
-		t.Fatalf("%d probe handlers kept over a reload", n)
+		t.Fatalf("%d probe handlers of a replaced exporter kept over a reload", n)
 	}
 	probe()
+	if n := len(handlers()); n != 1 {
+		t.Fatalf("%d probe handlers after probing the new exporter", n)
+	}
 }

@@ -337,7 +337,7 @@ func run(ctx context.Context, o *options, logger log.Logger) error {
 	}
 	exp.Start(ctx)
 	// The site series change only when a refresh result arrives or the
-	// staleness cut-off passes, the switchable collectors' gauges one
+	// staleness cut-off passes, each switchable collector's gauges one
 	// background refresh at a time: each is rendered once per generation and
 	// served as bytes. reg, with the exporter's other series, stays live and
 	// is gathered on every scrape.
@@ -349,11 +349,7 @@ func run(ctx context.Context, o *options, logger log.Logger) error {
 func serve(o *options, reg *prometheus.Registry, exp *companySet, logger log.Logger) error {
 	slogger := slog.New(sloggokit.NewGoKitHandler(logger, slog.LevelDebug))
 	errorLog := slog.NewLogLogger(slogger.Handler(), slog.LevelError)
-	caches := []*exposition.Cache{
-		exposition.NewCache(exp.SiteSeries(), exp.Generation, errorLog),
-		exposition.NewCache(exp.ItemSeries(), exp.ItemGeneration, errorLog),
-	}
-	metrics := promhttp.InstrumentMetricHandler(reg, exposition.Handler(reg, caches,
+	metrics := promhttp.InstrumentMetricHandler(reg, exposition.Handler(reg, exp.renderCaches(exp, errorLog),
 		exposition.HandlerOpts{ErrorLog: errorLog, MaxRequestsInFlight: o.maxRequests}))
 	mux := http.NewServeMux()
 	mux.Handle(o.telemetryPath, refreshingHandler(exp, metrics, o.timeout, o.timeoutOffset))

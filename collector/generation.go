@@ -25,21 +25,23 @@ func (m *genMutex) Unlock() {
 	m.RWMutex.Unlock()
 }
 
-// SiteSeries, ItemSeries and StateSeries split the exporter's output in three
-// collectors for a caller that caches: together they send exactly what
-// Collect sends.
+// SiteSeries, ItemSeries (one per switchable collector) and StateSeries
+// split the exporter's output for a caller that caches: together they send
+// exactly what Collect sends.
 //
 // SiteSeries sends the companies' site and environment series (GET /sites):
 // tens of thousands of series at 10,000 sites, which change only when
 // Generation does, so they can be rendered once per generation.
 func (e *Exporter) SiteSeries() prometheus.Collector { return siteSeries{e} }
 
-// ItemSeries sends the switchable collectors' gauges (backups, plugins,
+// ItemSeries sends one switchable collector's gauges (backups, plugins,
 // themes, usage, disk per environment or site): they change whenever
 // ItemGeneration does, one background refresh at a time, so they can be
-// rendered once per generation too, apart from the site series, which
-// change far less often.
-func (e *Exporter) ItemSeries() prometheus.Collector { return itemSeries{e} }
+// rendered once per generation, apart from the site series and from the
+// other collectors, which change at paces of their own.
+func (e *Exporter) ItemSeries(collector string) prometheus.Collector {
+	return itemSeries{e, collector}
+}
 
 // StateSeries sends everything else: kinsta_up, the collector and refresh
 // queue series, and the switchable collectors' counters (activity). Some of
@@ -96,7 +98,10 @@ func (s siteSeries) GaugeFamilies(yield func(name, help string, labelNames, labe
 	return true
 }
 
-type itemSeries struct{ e *Exporter }
+type itemSeries struct {
+	e         *Exporter
+	collector string
+}
 
 // Describe sends nothing: the collectors' gauges are described by
 // StateSeries, which would otherwise have to tell them from its own, and
@@ -105,24 +110,33 @@ func (itemSeries) Describe(chan<- *prometheus.Desc) {}
 
 // Collect sends the gauges ItemSeries stands for, as const metrics.
 func (s itemSeries) Collect(ch chan<- prometheus.Metric) {
-	for _, s := range s.e.ref.servedSeries(s.e.cfg.Now()) {
-		s.collectGauges(ch)
+	for _, series := range s.e.ref.servedSeries(s.e.cfg.Now(), s.collector) {
+		series.collectGauges(ch)
 	}
 }
 
 // GaugeFamilies hands the gauges over as siteSeries.GaugeFamilies does.
 func (s itemSeries) GaugeFamilies(yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
-	return s.e.ItemGauges(yield)
+	return s.e.ItemGauges(s.collector, yield)
 }
 
-// ItemGauges hands the switchable collectors' gauges to yield: see
+// SiteGauges hands the site series to yield as SiteSeries' GaugeFamilies
+// does, for a caller that joins several exporters' into one source.
+func (e *Exporter) SiteGauges(yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
+	return siteSeries{e}.GaugeFamilies(yield)
+}
+
+// ItemGauges hands a switchable collector's gauges to yield: see
 // siteSeries.GaugeFamilies for the contract.
-func (e *Exporter) ItemGauges(yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
-	return e.ref.itemGauges(e.cfg.Now(), yield)
+func (e *Exporter) ItemGauges(collector string, yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
+	return e.ref.itemGauges(e.cfg.Now(), collector, yield)
 }
 
-// ItemGeneration is Generation for ItemSeries.
-func (e *Exporter) ItemGeneration() uint64 { return e.ref.generation(e.cfg.Now()) }
+// ItemGeneration is Generation for ItemSeries(collector); 0 for a
+// collector that is not enabled.
+func (e *Exporter) ItemGeneration(collector string) uint64 {
+	return e.ref.generation(e.cfg.Now(), collector)
+}
 
 type stateSeries struct{ e *Exporter }
 

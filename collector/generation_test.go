@@ -109,7 +109,8 @@ func checkSplit(t *testing.T, e *Exporter) {
 	t.Helper()
 	whole := collectText(t, e)
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(e.SiteSeries(), e.ItemSeries(), e.StateSeries()) // fails on a descriptor in both
+	reg.MustRegister(e.SiteSeries(), e.StateSeries()) // fails on a descriptor in both
+	reg.MustRegister(allItemSeries(e)...)
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -121,10 +122,35 @@ func checkSplit(t *testing.T, e *Exporter) {
 	if b.String() != whole {
 		t.Fatalf("SiteSeries + ItemSeries + StateSeries:\n%s\nCollect:\n%s", b.String(), whole)
 	}
-	n := testutil.CollectAndCount(e.SiteSeries()) + testutil.CollectAndCount(e.ItemSeries()) + testutil.CollectAndCount(e.StateSeries())
+	n := testutil.CollectAndCount(e.SiteSeries()) + itemCount(e) + testutil.CollectAndCount(e.StateSeries())
 	if n != testutil.CollectAndCount(e) {
 		t.Fatalf("the split sends %d series, Collect %d", n, testutil.CollectAndCount(e))
 	}
+}
+
+// allItemSeries is every switchable collector's ItemSeries.
+func allItemSeries(e *Exporter) []prometheus.Collector {
+	var cs []prometheus.Collector
+	for _, name := range CollectorNames() {
+		cs = append(cs, e.ItemSeries(name))
+	}
+	return cs
+}
+
+func itemCount(e *Exporter) int {
+	n := 0
+	for _, c := range allItemSeries(e) {
+		n += testutil.CollectAndCount(c)
+	}
+	return n
+}
+
+func itemGenerations(e *Exporter) []uint64 {
+	var gens []uint64
+	for _, name := range CollectorNames() {
+		gens = append(gens, e.ItemGeneration(name))
+	}
+	return gens
 }
 
 // TestSplitWithSwitchableCollectors runs every switchable collector against
@@ -147,7 +173,7 @@ func TestSplitWithSwitchableCollectors(t *testing.T) {
 		cfg.Collectors[name] = 0
 	}
 	e := New(client, cfg, log.NewNopLogger())
-	before := e.ItemGeneration()
+	before := itemGenerations(e)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	e.Start(ctx)
@@ -166,38 +192,93 @@ func TestSplitWithSwitchableCollectors(t *testing.T) {
 		prev = cur
 	}
 	checkSplit(t, e)
-	if n := testutil.CollectAndCount(e.ItemSeries()); n < 20 {
+	if n := itemCount(e); n < 20 {
 		t.Fatalf("only %d item series: the switchable collectors did not run", n)
 	}
-	if e.ItemGeneration() == before {
-		t.Fatal("the refreshes stored series without a new item generation")
+	after := itemGenerations(e)
+	for i, name := range CollectorNames() {
+		if n := testutil.CollectAndCount(e.ItemSeries(name)); n > 0 && after[i] == before[i] {
+			t.Errorf("%s stored %d series without a new item generation", name, n)
+		}
+		checkItemsRenderedFromRows(t, e, name)
 	}
-	checkItemsRenderedFromRows(t, e)
 
-	// Scrapes do not change the item generation; expiry does, and takes
+	// Scrapes do not change the item generations; expiry does, and takes
 	// the expired series out of ItemSeries.
-	g := e.ItemGeneration()
 	collectText(t, e)
-	if e.ItemGeneration() != g {
-		t.Fatal("a scrape changed the item generation")
+	if g := itemGenerations(e); !slices.Equal(g, after) {
+		t.Fatal("a scrape changed an item generation")
 	}
 	clock.Add(25*time.Hour + 2*time.Hour) // past the longest interval plus MaxStaleness
-	if e.ItemGeneration() == g {
-		t.Fatal("the items' series expired without a new item generation")
+	expired := itemGenerations(e)
+	for i, name := range CollectorNames() {
+		if after[i] != 0 && expired[i] == after[i] {
+			t.Errorf("%s's series expired without a new item generation", name)
+		}
 	}
-	if n := testutil.CollectAndCount(e.ItemSeries()); n != 0 {
+	if n := itemCount(e); n != 0 {
 		t.Fatalf("%d item series served after they expired", n)
+	}
+}
+
+// TestItemGenerationMovesOnChangeOnly: a refresh that stores the series an
+// item already serves changes nothing; other series, or an item served
+// again after its series expired, make a new generation.
+func TestItemGenerationMovesOnChangeOnly(t *testing.T) {
+	clock := newFakeClock()
+	cfg := testConfig(clock, "c1")
+	cfg.Collectors = map[string]time.Duration{"disk": time.Hour}
+	client, err := kinsta.New(kinsta.Config{BaseURL: "http://127.0.0.1:1", APIKey: "unused"}) // never called
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRefresher(client, cfg, log.NewNopLogger())
+	tgt := target{collector: "disk", company: "c1", siteID: "s1", envID: "e1"}
+	r.mu.Lock()
+	r.addItem(tgt, clock.Now())
+	it := r.items[tgt]
+	r.mu.Unlock()
+	store := func(bytes float64) uint64 {
+		var s series
+		s.gauge(envDiskFamily, bytes, "c1", "s1", "e1")
+		r.mu.Lock()
+		r.finish(it, it.reg, &request{target: tgt, start: clock.Now()}, result{series: s}, nil, clock.Now())
+		r.mu.Unlock()
+		return r.generation(clock.Now(), "disk")
+	}
+	g0 := r.generation(clock.Now(), "disk")
+	g1 := store(100)
+	clock.Add(time.Minute)
+	g2 := store(100)
+	g3 := store(200)
+	clock.Add(time.Hour + cfg.MaxStaleness + time.Second)
+	g4 := r.generation(clock.Now(), "disk") // expired
+	g5 := store(200)
+	switch {
+	case g1 == g0:
+		t.Error("the first series made no new generation")
+	case g2 != g1:
+		t.Error("the same series again made a new generation")
+	case g3 == g2:
+		t.Error("other series made no new generation")
+	case g4 == g3:
+		t.Error("expiry made no new generation")
+	case g5 == g4 || g5 == g3:
+		t.Errorf("the series served again after expiry: generation %x, before %x and %x", g5, g4, g3)
+	}
+	if r.generation(clock.Now(), "backups") != 0 {
+		t.Error("a collector that is not enabled has a generation")
 	}
 }
 
 // checkItemsRenderedFromRows: ItemSeries hands everything over as rows, and
 // their rendering says what a gather says.
-func checkItemsRenderedFromRows(t *testing.T, e *Exporter) {
+func checkItemsRenderedFromRows(t *testing.T, e *Exporter, collector string) {
 	t.Helper()
-	cache := exposition.NewCache(e.ItemSeries(), e.ItemGeneration, nil)
+	cache := exposition.NewCache(e.ItemSeries(collector), func() uint64 { return e.ItemGeneration(collector) }, nil)
 	ours := exposition.Handler(prometheus.NewRegistry(), []*exposition.Cache{cache}, exposition.HandlerOpts{})
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(e.ItemSeries())
+	reg.MustRegister(e.ItemSeries(collector))
 	plain := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	got, want := httptest.NewRecorder(), httptest.NewRecorder()
 	ours.ServeHTTP(got, httptest.NewRequest("GET", "/metrics", nil))

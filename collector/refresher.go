@@ -237,6 +237,10 @@ type registered struct {
 	c        itemCollector
 	interval time.Duration
 	pos      int // in refresher.collectors
+	// changes counts changes of the collector's served series (a refresh
+	// stored different ones or served an item again, an item went away
+	// with its series), for generation. Written under refresher.mu.
+	changes atomic.Uint64
 }
 
 // refresher runs the switchable collectors; see the top of this file.
@@ -255,9 +259,6 @@ type refresher struct {
 	wake       chan struct{}
 
 	leaseUntil atomic.Int64 // unix nanoseconds; not under mu, so that a scrape is no write
-	// seriesChanges counts changes of the items' series (a success replaced
-	// them, an item went away with them), for generation. Written under mu.
-	seriesChanges atomic.Uint64
 
 	mu         genMutex // counts writes: the memos below are valid until the next
 	companies  []string // in order of their first inventory
@@ -396,7 +397,7 @@ func (r *refresher) removeItem(it *item) {
 		r.state(it.collector, it.company).failing--
 	}
 	if !it.state.lastSuccess.IsZero() {
-		r.seriesChanges.Add(1)
+		it.reg.changes.Add(1)
 	}
 	delete(r.items, it.target)
 }
@@ -635,9 +636,14 @@ func (r *refresher) finish(it *item, reg *registered, req *request, res result, 
 
 	switch {
 	case err == nil:
+		// The same series again, from an item that is being served, change
+		// nothing: the collector's rendering stays valid. Most refreshes
+		// of a stable fleet are such.
+		if it.state.lastSuccess.IsZero() || r.expired(it, end) || !it.series.equal(&res.series) {
+			it.reg.changes.Add(1)
+		}
 		it.state.lastSuccess = end
 		it.series = res.series
-		r.seriesChanges.Add(1)
 		it.data = res.state
 		it.next = start.Add(reg.interval)
 		st.notFound = 0
@@ -869,7 +875,7 @@ func (r *refresher) collect(ch chan<- prometheus.Metric, now time.Time, gauges b
 	}
 	if gauges {
 		for _, it := range r.items {
-			if !it.state.lastSuccess.IsZero() && !r.expired(it, now) {
+			if r.served(it, now) {
 				it.series.collectGauges(ch)
 			}
 		}
@@ -907,22 +913,24 @@ func (r *refresher) collect(ch chan<- prometheus.Metric, now time.Time, gauges b
 // expiresAfter is how long an item's last good series are served.
 func (r *refresher) expiresAfter(it *item) time.Duration { return it.reg.interval + r.maxStale }
 
-// expiryMemo is generation's count of expired items, valid for the write it
-// was computed at until the next item expires.
+// expiryMemo is generation's count of expired items per collector, valid
+// for the write it was computed at until the next item expires.
 type expiryMemo struct {
 	valid      bool
 	writes     uint64
-	expired    uint64
+	expired    []uint64  // by registered.pos
 	nextExpiry time.Time // zero: none will
 }
 
-// generation identifies what itemGauges would hand over now: it changes
-// whenever an item's series change or an item's series expire. O(items)
-// under the read lock: cheap next to rendering them.
-func (r *refresher) generation(now time.Time) uint64 {
-	if r == nil {
+// generation identifies what itemGauges would hand over now for the
+// collector: it changes whenever one of its items' served series change or
+// expire. O(items) under the read lock after a write or an expiry, O(1)
+// otherwise.
+func (r *refresher) generation(now time.Time, collector string) uint64 {
+	if r == nil || r.byName[collector] == nil {
 		return 0
 	}
+	reg := r.byName[collector]
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	r.memoMu.Lock()
@@ -932,20 +940,21 @@ func (r *refresher) generation(now time.Time) uint64 {
 		r.countExpired(now)
 	}
 	// Between two changes an item's series can only go from served to
-	// expired (time moves on), so the number of expired ones identifies the set.
-	return r.seriesChanges.Load()<<staleBits | m.expired&(1<<staleBits-1)
+	// expired (time moves on): an item served again is a change. So the
+	// number of expired ones identifies the set.
+	return reg.changes.Load()<<staleBits | m.expired[reg.pos]&(1<<staleBits-1)
 }
 
 // countExpired recomputes the expiry memo. Called with r.mu read-locked
 // and r.memoMu held.
 func (r *refresher) countExpired(now time.Time) {
-	m := expiryMemo{valid: true, writes: r.mu.writes.Load()}
+	m := expiryMemo{valid: true, writes: r.mu.writes.Load(), expired: make([]uint64, len(r.collectors))}
 	for _, it := range r.items {
 		if it.state.lastSuccess.IsZero() {
 			continue
 		}
 		if r.expired(it, now) {
-			m.expired++
+			m.expired[it.reg.pos]++
 			continue
 		}
 		// expired is "older than", so the first expired instant is 1ns later.
@@ -957,10 +966,10 @@ func (r *refresher) countExpired(now time.Time) {
 	r.expiry = m
 }
 
-// itemGauges hands the gauges of every item whose series are served to
-// yield; it reports false when yield stopped it.
-func (r *refresher) itemGauges(now time.Time, yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
-	for _, s := range r.servedSeries(now) {
+// itemGauges hands the gauges of the collector's items whose series are
+// served to yield; it reports false when yield stopped it.
+func (r *refresher) itemGauges(now time.Time, collector string, yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
+	for _, s := range r.servedSeries(now, collector) {
 		if !s.gaugeFamilies(yield) {
 			return false
 		}
@@ -968,11 +977,11 @@ func (r *refresher) itemGauges(now time.Time, yield func(name, help string, labe
 	return true
 }
 
-// servedSeries are the series of every item whose series are served and
-// have gauges, in the items' creation order so that renderings are stable.
-// Copies: finish replaces an item's series under the lock, but the rows a
-// series holds are immutable, so they are read without it.
-func (r *refresher) servedSeries(now time.Time) []series {
+// servedSeries are the series of the collector's items whose series are
+// served and have gauges, in the items' creation order so that renderings
+// are stable. Copies: finish replaces an item's series under the lock, but
+// the rows a series holds are immutable, so they are read without it.
+func (r *refresher) servedSeries(now time.Time, collector string) []series {
 	if r == nil {
 		return nil
 	}
@@ -983,7 +992,7 @@ func (r *refresher) servedSeries(now time.Time) []series {
 	r.mu.RLock()
 	list := make([]served, 0, len(r.items))
 	for _, it := range r.items {
-		if !it.state.lastSuccess.IsZero() && !r.expired(it, now) && len(it.series.gauges) > 0 {
+		if it.collector == collector && r.served(it, now) && len(it.series.gauges) > 0 {
 			list = append(list, served{it.seq, it.series})
 		}
 	}
@@ -994,4 +1003,9 @@ func (r *refresher) servedSeries(now time.Time) []series {
 		out[i] = s.series
 	}
 	return out
+}
+
+// served reports whether the item's last good series are served now.
+func (r *refresher) served(it *item, now time.Time) bool {
+	return !it.state.lastSuccess.IsZero() && !r.expired(it, now)
 }

@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +27,11 @@ type familyRows struct {
 }
 
 func (s *series) gauge(f *gaugeFamily, value float64, labels ...string) {
+	if len(labels) != len(f.labels) {
+		// As prometheus.MustNewConstMetric: a programming error, caught at
+		// refresh time rather than when a scrape renders the rows.
+		panic(fmt.Sprintf("collector: %s: %d label values for %d labels", f.name, len(labels), len(f.labels)))
+	}
 	// A refresh builds a handful of families: a linear search beats a map.
 	for i := range s.gauges {
 		if s.gauges[i].family == f {
@@ -41,6 +48,22 @@ func (s *series) counter(desc *prometheus.Desc, value float64, labels ...string)
 		labels[i] = strings.ToValidUTF8(v, "\uFFFD")
 	}
 	s.metrics = append(s.metrics, prometheus.MustNewConstMetric(desc, prometheus.CounterValue, value, labels...))
+}
+
+// equal reports whether o holds the same gauges, row for row. Series with
+// other metrics are never equal: const metrics cannot be compared cheaply,
+// and only activity's counters are such.
+func (s *series) equal(o *series) bool {
+	if len(s.metrics) > 0 || len(o.metrics) > 0 || len(s.gauges) != len(o.gauges) {
+		return false
+	}
+	for i, g := range s.gauges {
+		h := o.gauges[i]
+		if g.family != h.family || !slices.Equal(g.rows.labels, h.rows.labels) || !slices.Equal(g.rows.values, h.rows.values) {
+			return false
+		}
+	}
+	return true
 }
 
 // len is the number of series.

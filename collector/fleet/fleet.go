@@ -67,12 +67,12 @@ type Options struct {
 // Fleet is the set of exporters of the configured companies. All methods are
 // safe for concurrent use.
 type Fleet struct {
-	opts    Options
-	mu      sync.Mutex // serialises Apply and Start
-	ctx     context.Context
-	state   atomic.Pointer[state]
-	gen     genMemo // SiteSeries'
-	itemGen genMemo // ItemSeries'
+	opts     Options
+	mu       sync.Mutex // serialises Apply and Start
+	ctx      context.Context
+	state    atomic.Pointer[state]
+	gen      genMemo  // SiteSeries'
+	itemGens sync.Map // collector name -> *genMemo, ItemSeries'
 }
 
 // keyHash identifies an API key without keeping a second copy of it.
@@ -325,7 +325,9 @@ func (t *Target) Exporter() *collector.Exporter { return t.exp }
 func (t *Target) SiteSeries() prometheus.Collector { return targetSites{t} }
 
 // ItemSeries: see SiteSeries.
-func (t *Target) ItemSeries() prometheus.Collector { return t.exp.ItemSeries() }
+func (t *Target) ItemSeries(collectorName string) prometheus.Collector {
+	return t.exp.ItemSeries(collectorName)
+}
 
 // StateSeries: see SiteSeries.
 func (t *Target) StateSeries() prometheus.Collector { return t.exp.StateSeries() }
@@ -334,7 +336,9 @@ func (t *Target) StateSeries() prometheus.Collector { return t.exp.StateSeries()
 func (t *Target) Generation() uint64 { return t.exp.Generation() }
 
 // ItemGeneration is the exporter's.
-func (t *Target) ItemGeneration() uint64 { return t.exp.ItemGeneration() }
+func (t *Target) ItemGeneration(collectorName string) uint64 {
+	return t.exp.ItemGeneration(collectorName)
+}
 
 type targetSites struct{ t *Target }
 
@@ -353,10 +357,7 @@ func (s targetSites) GaugeFamilies(yield func(name, help string, labelNames, lab
 	if t.info != nil && !yield(companyInfoName, companyInfoHelp, companyInfoLabels, []string{t.ID, t.Name}, []float64{1}) {
 		return false
 	}
-	src, ok := t.exp.SiteSeries().(interface {
-		GaugeFamilies(func(name, help string, labelNames, labelValues []string, values []float64) bool) bool
-	})
-	return ok && src.GaugeFamilies(yield)
+	return t.exp.SiteGauges(yield)
 }
 
 // Lookup returns the company with id, if it is configured (or, without
@@ -450,10 +451,7 @@ func (s siteSeries) GaugeFamilies(yield func(name, help string, labelNames, labe
 		return false
 	}
 	for _, e := range st.entries {
-		src, ok := e.run.exp.SiteSeries().(interface {
-			GaugeFamilies(func(name, help string, labelNames, labelValues []string, values []float64) bool) bool
-		})
-		if !ok || !src.GaugeFamilies(yield) {
+		if !e.run.exp.SiteGauges(yield) {
 			return false
 		}
 	}
@@ -483,31 +481,37 @@ func (f *Fleet) Generation() uint64 {
 	return f.gen.next(st.epoch, st.entries, (*collector.Exporter).Generation)
 }
 
-// ItemSeries sends every company's switchable collectors' gauges (see
-// collector.Exporter.ItemSeries), for a cache of their own: they change one
+// ItemSeries sends every company's gauges of one switchable collector (see
+// collector.Exporter.ItemSeries), for a cache of its own: they change one
 // background refresh at a time, the site series once per cache TTL.
-func (f *Fleet) ItemSeries() prometheus.Collector { return itemSeries{f} }
-
-// ItemGeneration is Generation for ItemSeries.
-func (f *Fleet) ItemGeneration() uint64 {
-	st := f.state.Load()
-	return f.itemGen.next(st.epoch, st.entries, (*collector.Exporter).ItemGeneration)
+func (f *Fleet) ItemSeries(collectorName string) prometheus.Collector {
+	return itemSeries{f, collectorName}
 }
 
-type itemSeries struct{ f *Fleet }
+// ItemGeneration is Generation for ItemSeries(collectorName).
+func (f *Fleet) ItemGeneration(collectorName string) uint64 {
+	st := f.state.Load()
+	memo, _ := f.itemGens.LoadOrStore(collectorName, &genMemo{})
+	return memo.(*genMemo).next(st.epoch, st.entries, func(e *collector.Exporter) uint64 { return e.ItemGeneration(collectorName) })
+}
+
+type itemSeries struct {
+	f             *Fleet
+	collectorName string
+}
 
 func (itemSeries) Describe(chan<- *prometheus.Desc) {}
 
 func (s itemSeries) Collect(ch chan<- prometheus.Metric) {
 	for _, e := range s.f.state.Load().entries {
-		e.run.exp.ItemSeries().Collect(ch)
+		e.run.exp.ItemSeries(s.collectorName).Collect(ch)
 	}
 }
 
 // GaugeFamilies: see siteSeries.GaugeFamilies.
 func (s itemSeries) GaugeFamilies(yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
 	for _, e := range s.f.state.Load().entries {
-		if !e.run.exp.ItemGauges(yield) {
+		if !e.run.exp.ItemGauges(s.collectorName, yield) {
 			return false
 		}
 	}

@@ -41,16 +41,60 @@ func TestSiteSeriesRenderedFromRows(t *testing.T) {
 		t.Fatalf("GaugeFamilies handed over %d series, Collect sends %d", n, want)
 	}
 
+	checkRenderedFromRows(t, f.SiteSeries(), f.Generation)
+}
+
+// checkRenderedFromRows: a cache of src renders what a gather of it says.
+func checkRenderedFromRows(t *testing.T, src prometheus.Collector, generation func() uint64) {
+	t.Helper()
 	empty := prometheus.NewRegistry()
-	ours := exposition.Handler(empty, []*exposition.Cache{exposition.NewCache(f.SiteSeries(), f.Generation, nil)}, exposition.HandlerOpts{})
+	ours := exposition.Handler(empty, []*exposition.Cache{exposition.NewCache(src, generation, nil)}, exposition.HandlerOpts{})
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(f.SiteSeries())
+	reg.MustRegister(src)
 	plain := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	got, want := httptest.NewRecorder(), httptest.NewRecorder()
 	ours.ServeHTTP(got, httptest.NewRequest("GET", "/metrics", nil))
 	plain.ServeHTTP(want, httptest.NewRequest("GET", "/metrics", nil))
 	if !bytes.Equal(sortedLines(got.Body.Bytes()), sortedLines(want.Body.Bytes())) {
 		t.Fatalf("rendered from rows:\n%s\ngathered:\n%s", got.Body, want.Body)
+	}
+}
+
+// TestItemSeriesAcrossCompanies: the fleet's ItemSeries joins every
+// company's gauges of one collector, renders from rows as a gather says, and
+// its generation moves when a reload removes a company.
+func TestItemSeriesAcrossCompanies(t *testing.T) {
+	a := newAPI(t, map[string]*kinstatest.Company{
+		"key-a": company("company-a", "s1", "s2"),
+		"key-b": company("company-b", "s3"),
+	})
+	f, _ := newFleet(t, a, &clock{t: time.Unix(1_700_000_000, 0)}, map[string]time.Duration{"usage": time.Hour})
+	if _, err := f.Apply([]Company{{ID: "company-a", Key: "key-a"}, {ID: "company-b", Key: "key-b"}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	f.Start(ctx)
+	f.Refresh(ctx) // a scrape: the background refreshers start working
+	usage := f.ItemSeries("usage")
+	for deadline := time.Now().Add(10 * time.Second); testCount(t, usage) < 9; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d usage series of 3 sites, want 9", testCount(t, usage))
+		}
+	}
+	checkRenderedFromRows(t, usage, func() uint64 { return f.ItemGeneration("usage") })
+	g := f.ItemGeneration("usage")
+	if f.ItemGeneration("usage") != g {
+		t.Fatal("the item generation moved without a change")
+	}
+	if _, err := f.Apply([]Company{{ID: "company-a", Key: "key-a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if f.ItemGeneration("usage") == g {
+		t.Fatal("removing a company did not move the item generation")
+	}
+	if n := testCount(t, usage); n != 6 {
+		t.Fatalf("%d usage series after company-b was removed, want 6", n)
 	}
 }
 
