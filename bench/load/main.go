@@ -51,6 +51,7 @@ func main() {
 	minN := flag.Int("min-n", 3, "scrape at least this many times in total, even past -d")
 	maxD := flag.Duration("max-d", 120*time.Second, "hard stop")
 	gz := flag.Bool("gzip", false, "send Accept-Encoding: gzip")
+	every := flag.Duration("every", 0, "start a client's scrapes this far apart, as Prometheus does (0: back to back)")
 	accept := flag.String("accept", prometheusAccept, "Accept header")
 	scrapeTimeout := flag.Duration("scrape-timeout", 10*time.Second, "X-Prometheus-Scrape-Timeout-Seconds, and the client timeout")
 	first := flag.Bool("first", false, "poll until one scrape succeeds and print the time since -since")
@@ -138,6 +139,12 @@ func main() {
 					res.Bytes = size
 				}
 				mu.Unlock()
+				if wait := time.Until(t0.Add(*every)); wait > 0 {
+					select {
+					case <-ctx.Done():
+					case <-time.After(wait):
+					}
+				}
 			}
 		})
 	}
