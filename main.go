@@ -287,7 +287,7 @@ func startDemo(ctx context.Context, logger log.Logger) (url, key string, err err
 // change once per refresh. Go's default of 100 lets the heap grow to twice
 // that before a collection; 30 holds the peak at 1.3 times. Little garbage
 // is made between refreshes (a scrape copies cached bytes), so collections
-// stay rare: at Prometheus' pace one every few minutes (README, Performance).
+// stay few (README, Performance).
 const defaultGCPercent = 30
 
 func main() {
