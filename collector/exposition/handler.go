@@ -39,14 +39,15 @@ type HandlerOpts struct {
 const DefaultQueueTimeout = 10 * time.Second
 
 // Handler serves the caches' renderings, in order, followed by live's
-// families, freshly gathered, as one exposition. It negotiates like promhttp.HandlerFor with
-// EnableOpenMetrics: the format (OpenMetrics only when the client offers it,
-// protobuf, text, with the escaping scheme asked for) from Accept, gzip from
-// Accept-Encoding, and honours name[] query parameters. The parts must not
-// share family names; a live family that has the name of a cached one is
-// dropped and logged. Caches that change at different paces (site series
-// per API refresh, background collectors' series per item) are kept apart,
-// so that a change of one does not re-render the others.
+// families, freshly gathered, as one exposition. It negotiates like
+// promhttp.HandlerFor with EnableOpenMetrics: the format (OpenMetrics only
+// when the client offers it, protobuf, text, with the escaping scheme asked
+// for) from Accept, gzip from Accept-Encoding, and honours name[] query
+// parameters. The parts must not share family names; a live family that has
+// the name of a cached one is dropped and logged. Data that changes at
+// different paces (site series per API refresh, each background collector's
+// series per stored result) goes in caches of its own, so that a change of
+// one does not re-render the others.
 //
 // OpenMetrics' "# EOF" is written once, at the very end. A gzip response is
 // one gzip member: each cached part is kept as a byte-aligned DEFLATE stream
