@@ -840,7 +840,7 @@ func (r *refresher) dueStats(now time.Time) []queueStats {
 	stats := make([]queueStats, len(r.collectors))
 	var walk func(i int)
 	walk = func(i int) {
-		if i >= len(r.queue) || r.queue[i].next.After(now) {
+		if i >= len(r.queue) || !r.queue[i].isDue(now) {
 			return
 		}
 		it := r.queue[i]
