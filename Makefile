@@ -58,7 +58,7 @@ fuzz:
 	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzDecodeSites$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzParseRetryAfter$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 	$(GO) test ./collector/config -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
-	$(GO) test ./collector/exposition -run '^$$' -fuzz '^FuzzAppendGauges$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
+	$(GO) test ./server/exposition -run '^$$' -fuzz '^FuzzAppendGauges$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 
 # Go benchmarks (-benchmem), then kinsta_exporter side by side with json_exporter
 # v0.7.0 and the limit on 10,000 fake sites; writes bench/results.md (~15 min).

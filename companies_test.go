@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"maps"
 	"math/big"
 	"net"
 	"net/http"
@@ -19,14 +18,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
@@ -540,66 +536,4 @@ func writeSelfSignedCert(t *testing.T, dir string) (certFile, keyFile string) {
 	certFile = writeTestFile(t, filepath.Join(dir, "cert.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
 	keyFile = writeTestFile(t, filepath.Join(dir, "key.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
 	return certFile, keyFile
-}
-
-// TestProbeHandlerIsKept: a company's /probe handler, with the renderings
-// it caches, is made once and kept across probes and reloads that keep the
-// company; a reload that replaces its exporter (a new key) drops it, so
-// renderings of what is no longer configured do not stay in memory.
-func TestProbeHandlerIsKept(t *testing.T) {
-	// key-b: the same company, for a reload that changes the key.
-	a := newMultiKeyAPI(t, map[string]*kinstatest.Company{
-		"key-a": testCompany("company-a", "site-a1"), "key-b": testCompany("company-a", "site-a1")})
-	keyFile := writeTestFile(t, filepath.Join(t.TempDir(), "a.key"), "key-a\n")
-	o, _, err := parseFlags([]string{"--kinsta.api-url=" + a.url, "--kinsta.company=company-a", "--kinsta.api-key-file=" + keyFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := newCompanies(o, prometheus.NewRegistry(), log.NewNopLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	c.register(mux, log.NewNopLogger())
-	probe := func() string {
-		w := httptest.NewRecorder()
-		mux.ServeHTTP(w, httptest.NewRequest("GET", "/probe?company=company-a", nil))
-		if w.Code != 200 {
-			t.Fatalf("/probe: %d %s", w.Code, w.Body)
-		}
-		return w.Body.String()
-	}
-	first := probe()
-	handlers := func() []http.Handler {
-		c.probeMu.Lock()
-		defer c.probeMu.Unlock()
-		return slices.Collect(maps.Values(c.probeHandlers))
-	}
-	kept := handlers()
-	if len(kept) != 1 {
-		t.Fatalf("%d probe handlers after one company's probe", len(kept))
-	}
-	if second := probe(); !strings.Contains(second, `kinsta_site_info{company="company-a"`) || second != first {
-		t.Fatalf("second probe differs:\n%s\nfirst:\n%s", second, first)
-	}
-	if h := handlers(); len(h) != 1 || h[0] != kept[0] {
-		t.Fatal("the second probe made a new handler")
-	}
-	if err := c.reload("unchanged"); err != nil {
-		t.Fatal(err)
-	}
-	if h := handlers(); len(h) != 1 || h[0] != kept[0] {
-		t.Fatal("a reload that kept the company dropped its probe handler")
-	}
-	writeTestFile(t, keyFile, "key-b\n")
-	if err := c.reload("new key"); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(handlers()); n != 0 {
-		t.Fatalf("%d probe handlers of a replaced exporter kept over a reload", n)
-	}
-	probe()
-	if n := len(handlers()); n != 1 {
-		t.Fatalf("%d probe handlers after probing the new exporter", n)
-	}
 }

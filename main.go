@@ -1,6 +1,8 @@
 // Command kinsta_exporter exports the sites of Kinsta companies as Prometheus
-// metrics. main.go only wires flags, logging and the web server; the API client
-// lives in kinsta/ and the metrics in collector/.
+// metrics. Package main wires: flags (main.go), logging (logging.go), the
+// configured companies and their reloads (companies.go), the demo. The API
+// client lives in kinsta/, the metrics in collector/, every HTTP endpoint in
+// server/. To add a flag: parseFlags and validate below.
 package main
 
 import (
@@ -18,7 +20,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,17 +30,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
-	sloggokit "github.com/tjhop/slog-gokit"
 
 	"github.com/kinsta-exporter/kinsta_exporter/collector"
 	"github.com/kinsta-exporter/kinsta_exporter/collector/config"
-	"github.com/kinsta-exporter/kinsta_exporter/collector/exposition"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
+	"github.com/kinsta-exporter/kinsta_exporter/server"
 )
 
 const (
@@ -73,6 +72,7 @@ type options struct {
 	collectors    *collector.Flags
 	apiKey        string // loaded from the file or the environment; never logged
 	configFile    string
+	config        *config.Config // loaded from configFile at start-up
 	probeOnly     bool
 }
 
@@ -158,8 +158,11 @@ func (o *options) validate() error {
 		return fmt.Errorf("--kinsta.rate-limit must not be negative, got %g", o.rateLimit)
 	case !strings.HasPrefix(o.telemetryPath, "/"):
 		return fmt.Errorf("--web.telemetry-path must start with /, got %q", o.telemetryPath)
-	case slices.Contains(reservedPaths, o.telemetryPath):
-		return fmt.Errorf("--web.telemetry-path %s is taken; not one of %s", o.telemetryPath, strings.Join(reservedPaths, ", "))
+	case slices.Contains(server.ReservedPaths, o.telemetryPath):
+		return fmt.Errorf("--web.telemetry-path %s is taken; not one of %s", o.telemetryPath, strings.Join(server.ReservedPaths, ", "))
+	}
+	if err := kinsta.CheckBaseURL(o.apiURL); err != nil {
+		return fmt.Errorf("--kinsta.api-url: %w", err)
 	}
 	if o.configFile != "" {
 		return o.checkConfigFileFlags() // keys come from the configuration file
@@ -199,58 +202,6 @@ func loadAPIKey(file string) (string, error) {
 		return "", fmt.Errorf("--kinsta.api-key-file: %w", err)
 	}
 	return string(key), nil
-}
-
-func newLogger(format, lvl string) log.Logger {
-	var logger log.Logger
-	if format == "json" {
-		logger = log.NewJSONLogger(log.NewSyncWriter(os.Stderr))
-	} else {
-		logger = log.NewLogfmtLogger(log.NewSyncWriter(os.Stderr))
-	}
-	logger = level.NewFilter(logger, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
-	return log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
-}
-
-// scrapeTimeout is how long a scrape may wait for a refresh: Prometheus'
-// scrape timeout minus the offset, never more than one refresh can take.
-func scrapeTimeout(r *http.Request, refreshTimeout, offset time.Duration) time.Duration {
-	header := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds")
-	seconds, err := strconv.ParseFloat(header, 64)
-	if header == "" || err != nil || seconds <= 0 {
-		return refreshTimeout
-	}
-	timeout := time.Duration(seconds * float64(time.Second))
-	// A timeout no longer than the offset keeps half of itself to answer in.
-	timeout = max(timeout-offset, timeout/2)
-	return min(timeout, refreshTimeout)
-}
-
-// refreshingHandler refreshes stale companies, within the scrape's deadline,
-// before the registry is gathered.
-func refreshingHandler(exp interface{ Refresh(context.Context) }, next http.Handler, refreshTimeout, offset time.Duration) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := scrapeContext(w, r, refreshTimeout, offset)
-		defer cancel()
-		exp.Refresh(ctx)
-		// The rest of the request (a slot, the render) is bounded too, with the
-		// offset kept to answer in: a scrape whose refresh took all its time
-		// still waits for a slot until Prometheus gives up, instead of a 503.
-		deadline, _ := ctx.Deadline()
-		answer, cancelAnswer := context.WithDeadline(r.Context(), deadline.Add(offset))
-		defer cancelAnswer()
-		next.ServeHTTP(w, r.WithContext(answer))
-	})
-}
-
-// scrapeContext bounds a scrape: its context ends at the scrape's deadline,
-// and writing the answer may take only until Prometheus gives up, so a client
-// that stops reading cannot hold an in-flight slot for ever.
-func scrapeContext(w http.ResponseWriter, r *http.Request, refreshTimeout, offset time.Duration) (context.Context, context.CancelFunc) {
-	timeout := scrapeTimeout(r, refreshTimeout, offset)
-	// An error means the ResponseWriter cannot set deadlines (a test recorder): nothing to bound.
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeout + offset + time.Second))
-	return context.WithTimeout(r.Context(), timeout)
 }
 
 // startDemo serves the simulated company on a loopback port and returns the
@@ -301,14 +252,14 @@ func main() {
 	if err := o.validate(); err != nil {
 		app.Fatalf("%s", err)
 	}
-	logger := newLogger(o.logFormat, o.logLevel)
-	if err := run(context.Background(), o, logger); err != nil {
+	logger, slogger := newLogger(o.logFormat, o.logLevel)
+	if err := run(context.Background(), o, logger, slogger); err != nil {
 		level.Error(logger).Log("msg", "Exporter stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, o *options, logger log.Logger) error {
+func run(ctx context.Context, o *options, logger log.Logger, slogger *slog.Logger) error {
 	level.Info(logger).Log("msg", "Starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
 	if o.cacheTTL < 10*time.Second {
 		level.Warn(logger).Log("msg", "--kinsta.cache-ttl below 10s spends Kinsta API calls fast; meant for tests", "cache_ttl", o.cacheTTL)
@@ -332,56 +283,35 @@ func run(ctx context.Context, o *options, logger log.Logger) error {
 	)
 	// One exporter per company (companies.go), the clients of all API keys
 	// sharing --kinsta.rate-limit and the API request metrics.
-	exp, err := newCompanies(o, reg, logger)
+	c, err := newCompanies(o, reg, logger)
 	if err != nil {
 		return err
 	}
-	exp.Start(ctx)
-	// The site series change only when a refresh result arrives or the
-	// staleness cut-off passes, each switchable collector's gauges one
-	// background refresh at a time: each is rendered once per generation and
-	// served as bytes. reg, with the exporter's other series, stays live and
-	// is gathered on every scrape.
-	reg.MustRegister(exp.StateSeries())
-
-	return serve(o, reg, exp, logger)
-}
-
-func serve(o *options, reg *prometheus.Registry, exp *companySet, logger log.Logger) error {
-	slogger := slog.New(sloggokit.NewGoKitHandler(logger, slog.LevelDebug))
-	errorLog := slog.NewLogLogger(slogger.Handler(), slog.LevelError)
-	metrics := promhttp.InstrumentMetricHandler(reg, exposition.Handler(reg, exp.renderCaches(exp, errorLog),
-		exposition.HandlerOpts{ErrorLog: errorLog, MaxRequestsInFlight: o.maxRequests}))
-	mux := http.NewServeMux()
-	mux.Handle(o.telemetryPath, refreshingHandler(exp, metrics, o.timeout, o.timeoutOffset))
-	exp.register(mux, logger) // /probe, /sd, /-/reload
-	var ready atomic.Bool
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
-	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready.Load() {
-			http.Error(w, "Not ready", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "Ready")
-	})
-	if o.telemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        exporterName,
-			Description: "Prometheus exporter for Kinsta sites",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: o.telemetryPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-				{Address: "/sd", Text: "Companies (Prometheus HTTP service discovery)"},
-			},
-		})
-		if err != nil {
-			return err
-		}
-		mux.Handle("/", landing)
+	c.Start(ctx)
+	var metrics collector.Source = c.Fleet
+	if o.probeOnly {
+		metrics = collector.NoSource{} // companies only on /probe
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	handler, ready, err := server.Handler(server.Options{
+		Name:            exporterName,
+		Version:         version.Info(),
+		TelemetryPath:   o.telemetryPath,
+		MaxRequests:     o.maxRequests,
+		RefreshTimeout:  o.timeout,
+		TimeoutOffset:   o.timeoutOffset,
+		Registry:        reg,
+		Metrics:         metrics,
+		Parts:           collector.Parts(o.collectors.Collectors()),
+		Companies:       c.Fleet,
+		Reloader:        c,
+		ListenAddresses: *o.web.WebListenAddresses,
+		Logger:          logger,
+	})
+	if err != nil {
+		return err
+	}
+	srv := server.NewHTTPServer(handler)
+	srv.ErrorLog = slog.NewLogLogger(slogger.Handler(), slog.LevelError)
 	// Flags and key are loaded by now; Kinsta's own health is in kinsta_up, not here.
 	ready.Store(true)
 	go shutdownOnSignal(srv, logger)

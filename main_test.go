@@ -88,31 +88,6 @@ func checkBadStartup(t *testing.T, cases []badStartupCase) {
 	}
 }
 
-func TestScrapeTimeout(t *testing.T) {
-	cases := []struct {
-		header string
-		want   time.Duration
-	}{
-		{"", 15 * time.Second},
-		{"10", 9500 * time.Millisecond},
-		{"2.5", 2 * time.Second},
-		{"60", 15 * time.Second},        // never longer than a refresh can take
-		{"0.3", 150 * time.Millisecond}, // not longer than the offset: half of it
-		{"0.8", 400 * time.Millisecond},
-		{"garbage", 15 * time.Second},
-		{"-1", 15 * time.Second},
-	}
-	for _, tc := range cases {
-		r := httptest.NewRequest("GET", "/metrics", nil)
-		if tc.header != "" {
-			r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", tc.header)
-		}
-		if got := scrapeTimeout(r, 15*time.Second, 500*time.Millisecond); got != tc.want {
-			t.Errorf("header %q: %s, want %s", tc.header, got, tc.want)
-		}
-	}
-}
-
 func TestSplitCompanies(t *testing.T) {
 	got := splitCompanies([]string{"a,b", " c ", "", "d,"})
 	if strings.Join(got, "|") != "a|b|c|d" {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"io/fs"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/kinsta-exporter/kinsta_exporter/collector"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
+	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
 )
 
 // TestREADMEDocumentsEveryMetric keeps the README's metric table true: every
@@ -73,12 +76,16 @@ func isPrefixOfAnother(name string, names map[string]bool) bool {
 	return false
 }
 
-// TestREADMEDocumentsEveryDescribedMetric covers names the code builds from
-// parts (kinsta_environment_<kind>s, ...): every family the exporter can
-// describe, with every switchable collector on, needs a row.
-func TestREADMEDocumentsEveryDescribedMetric(t *testing.T) {
+// TestREADMEDocumentsEveryServedMetric covers names the code builds from
+// parts (kinsta_environment_<kind>s, ...): every family the exporter serves
+// for the demo company, with every switchable collector on and every item
+// refreshed, needs a row.
+func TestREADMEDocumentsEveryServedMetric(t *testing.T) {
 	readme := readFile(t, "README.md")
-	client, err := kinsta.New(kinsta.Config{APIKey: "describe-only"})
+	fake := kinstatest.New("readme-key", kinstatest.DemoCompany(time.Now()))
+	srv := httptest.NewServer(fake)
+	t.Cleanup(func() { fake.Close(); srv.Close() })
+	client, err := kinsta.New(kinsta.Config{BaseURL: srv.URL, APIKey: "readme-key"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,23 +93,45 @@ func TestREADMEDocumentsEveryDescribedMetric(t *testing.T) {
 	for _, name := range collector.CollectorNames() {
 		all[name] = time.Hour
 	}
-	exp := collector.New(client, collector.Config{CacheTTL: time.Minute, RefreshTimeout: time.Second,
+	exp, err := collector.New(client, collector.Config{CacheTTL: time.Minute, RefreshTimeout: 5 * time.Second,
 		MaxStaleness: time.Hour, Collectors: all}, log.NewNopLogger())
-	ch := make(chan *prometheus.Desc, 256)
-	exp.Describe(ch)
-	close(ch)
-	fqName := regexp.MustCompile(`fqName: "([^"]+)"`)
-	n := 0
-	for d := range ch {
-		name := fqName.FindStringSubmatch(d.String())[1]
-		n++
-		if !strings.Contains(readme, "| `"+name+"`") {
-			t.Errorf("README's metric table has no row for %s", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	exp.Start(ctx)
+	exp.Refresh(ctx)
+	for deadline := time.Now().Add(20 * time.Second); !refreshedAll(exp); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the background collectors did not refresh every item: %+v", exp.QueueStats())
 		}
 	}
-	if n < 30 {
-		t.Fatalf("the exporter described only %d families", n)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector.GaugesCollector(exp, collector.Parts(all)...), collector.LiveCollector(exp))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
 	}
+	for _, mf := range mfs {
+		if !strings.Contains(readme, "| `"+mf.GetName()+"`") {
+			t.Errorf("README's metric table has no row for %s", mf.GetName())
+		}
+	}
+	if len(mfs) < 30 {
+		t.Fatalf("the exporter served only %d families", len(mfs))
+	}
+}
+
+// refreshedAll reports whether every background item was refreshed: none
+// is due.
+func refreshedAll(exp *collector.Exporter) bool {
+	for _, q := range exp.QueueStats() {
+		if q.Due > 0 || q.Items == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // TestREADMEHasARunbookForEveryAlert checks that each alert's runbook_url anchor exists.

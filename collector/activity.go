@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"strconv"
 	"time"
@@ -89,19 +88,11 @@ type activityCollector struct {
 	src ActivitySource
 }
 
-func newActivityCollector(src SitesSource) (itemCollector, error) {
-	s, ok := src.(ActivitySource)
-	if !ok {
-		return nil, errors.New("the API source has no ActivityLogs method")
-	}
-	return activityCollector{s}, nil
+func newActivityCollector(api API) itemCollector {
+	return activityCollector{api}
 }
 
 func (activityCollector) scope(bool) scope { return scopeCompany }
-
-func (activityCollector) descs() []*prometheus.Desc {
-	return []*prometheus.Desc{activityOpsDesc, activityFailedDesc}
-}
 
 // refresh pages through the log, newest first, down to the watermark, and
 // counts every finished entry not counted yet (by activityKey). The first
@@ -142,9 +133,6 @@ func (c activityCollector) refresh(ctx context.Context, req *request) (result, e
 	for first != nil || pages < activityMaxPages {
 		p := first
 		if p == nil {
-			if err := req.pace(ctx); err != nil {
-				return result{}, err
-			}
 			page, err := c.src.ActivityLogs(ctx, req.company, offset, activityPageSize)
 			if err != nil {
 				return result{}, err
@@ -247,9 +235,6 @@ func (s *activityState) series(company string) series {
 func (c activityCollector) resumeOffset(ctx context.Context, req *request, pass *activityResume) (*kinsta.ActivityPage, int, error) {
 	pages, moved := 0, false
 	for pages < activityMaxPages {
-		if err := req.pace(ctx); err != nil {
-			return nil, pages, err
-		}
 		p, err := c.src.ActivityLogs(ctx, req.company, pass.offset, activityPageSize)
 		if err != nil {
 			return nil, pages, err

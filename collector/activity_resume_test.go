@@ -77,7 +77,7 @@ func (h *activityHarness) refresh(at time.Duration) (ops, failed map[string]floa
 	h.t.Helper()
 	before := h.fake.Requests(kinstatest.RouteActivityLogs)
 	res, err := h.c.refresh(context.Background(), &request{target: target{collector: activityName, company: "c1"},
-		state: h.state, start: h.start.Add(at), since: h.start, pace: func(context.Context) error { return nil }})
+		state: h.state, start: h.start.Add(at), since: h.start})
 	if err != nil {
 		h.t.Fatal(err)
 	}

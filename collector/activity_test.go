@@ -96,7 +96,7 @@ func TestActivityWatermark(t *testing.T) {
 	refresh := func(at time.Duration) (map[string]float64, map[string]float64) {
 		t.Helper()
 		res, err := c.refresh(context.Background(), &request{target: target{collector: activityName, company: "c1"},
-			state: state, start: start.Add(at), since: start, pace: func(context.Context) error { return nil }})
+			state: state, start: start.Add(at), since: start})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,8 +3,6 @@ package collector
 import (
 	"context"
 	"strings"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 var (
@@ -19,18 +17,11 @@ var (
 // apiKeyCollector reads GET /validate: one item for the exporter's key.
 type apiKeyCollector struct{ src SitesSource }
 
-func newAPIKeyCollector(src SitesSource) (itemCollector, error) { return apiKeyCollector{src}, nil }
+func newAPIKeyCollector(api API) itemCollector { return apiKeyCollector{api} }
 
 func (apiKeyCollector) scope(bool) scope { return scopeKey }
 
-func (apiKeyCollector) descs() []*prometheus.Desc {
-	return []*prometheus.Desc{apiKeyExpiryFamily.desc, apiKeyInfoFamily.desc}
-}
-
 func (c apiKeyCollector) refresh(ctx context.Context, req *request) (result, error) {
-	if err := req.pace(ctx); err != nil {
-		return result{}, err
-	}
 	key, err := c.src.Validate(ctx)
 	if err != nil {
 		return result{}, err

@@ -2,10 +2,7 @@ package collector
 
 import (
 	"context"
-	"errors"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
@@ -26,24 +23,13 @@ var (
 
 type backupsCollector struct{ src BackupsSource }
 
-func newBackupsCollector(src SitesSource) (itemCollector, error) {
-	s, ok := src.(BackupsSource)
-	if !ok {
-		return nil, errors.New("the API source has no Backups method")
-	}
-	return backupsCollector{s}, nil
+func newBackupsCollector(api API) itemCollector {
+	return backupsCollector{api}
 }
 
 func (backupsCollector) scope(bool) scope { return scopeEnvironment }
 
-func (backupsCollector) descs() []*prometheus.Desc {
-	return []*prometheus.Desc{backupLastFamily.desc, backupCountFamily.desc}
-}
-
 func (c backupsCollector) refresh(ctx context.Context, req *request) (result, error) {
-	if err := req.pace(ctx); err != nil {
-		return result{}, err
-	}
 	backups, err := c.src.Backups(ctx, req.envID)
 	if err != nil {
 		return result{}, err

@@ -46,8 +46,8 @@ func BenchmarkBuildSiteRows(b *testing.B) {
 }
 
 // BenchmarkGather is a registry gather of the exporter, as every scrape did
-// before the site series were rendered once per generation
-// (exposition.Cache): Collect builds const metrics from the rows, the
+// before the site series were rendered once per generation (the server's
+// exposition.Cache): GaugesCollector builds const metrics from the rows, the
 // registry turns them into protobuf messages and sorts them. exposition.Cache
 // still gathers for the protobuf formats; the text formats are rendered from
 // the rows (see BenchmarkRender there).
@@ -55,12 +55,12 @@ func BenchmarkGather(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		src := newFakeSource()
 		src.set("bench", benchSites(b, n), nil)
-		e := New(src, Config{Companies: []string{"bench"}, CacheTTL: time.Hour, RefreshTimeout: time.Minute, MaxStaleness: time.Hour}, log.NewNopLogger())
+		e := newExporter(b, src, Config{Company: "bench", CacheTTL: time.Hour, RefreshTimeout: time.Minute, MaxStaleness: time.Hour}, log.NewNopLogger())
 		e.Refresh(context.Background())
 		for _, c := range []struct {
 			name string
 			c    prometheus.Collector
-		}{{"exporter", e}, {"site-series", e.SiteSeries()}, {"state-series", e.StateSeries()}} {
+		}{{"exporter", allSeries(e)}, {"site-series", GaugesCollector(e, SitesPart)}, {"live-series", LiveCollector(e)}} {
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(c.c)
 			b.Run(fmt.Sprintf("%s/sites=%d", c.name, n), func(b *testing.B) {

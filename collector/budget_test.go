@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/time/rate"
 
@@ -62,6 +61,55 @@ func (s *simulation) after(d time.Duration) (<-chan time.Time, func() bool) {
 	ch := make(chan time.Time, 1)
 	ch <- target
 	return ch, func() bool { return false }
+}
+
+// simPacer paces requests on the simulated clock, on the goroutine that
+// makes them (the refresher's): it reserves a token at the simulation's now
+// and waits through the simulation's timer until the clock reaches the
+// reservation, so that the refresher's requests keep to the budget and a
+// scrape due meanwhile runs at its instant.
+type simPacer struct {
+	sim   *simulation
+	limit *rate.Limiter
+}
+
+func (p simPacer) wait(ctx context.Context) error {
+	now := p.sim.Now()
+	res := p.limit.ReserveN(now, 1)
+	if !res.OK() {
+		return fmt.Errorf("test rate limit: burst below 1")
+	}
+	until := now.Add(res.DelayFrom(now))
+	for p.sim.Now().Before(until) {
+		timer, _ := p.sim.after(until.Sub(p.sim.Now()))
+		<-timer
+		if err := ctx.Err(); err != nil {
+			res.CancelAt(p.sim.Now())
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// pacedSource is inventorySource with the refresher's calls (backups and
+// disk) paced on the simulated clock.
+type pacedSource struct {
+	*inventorySource
+	pacer simPacer
+}
+
+func (s *pacedSource) Backups(ctx context.Context, envID string) ([]kinsta.Backup, error) {
+	if err := s.pacer.wait(ctx); err != nil {
+		return nil, err
+	}
+	return s.inventorySource.Backups(ctx, envID)
+}
+
+func (s *pacedSource) DiskUsage(ctx context.Context, companyID, envID string) (kinsta.DiskUsage, error) {
+	if err := s.pacer.wait(ctx); err != nil {
+		return kinsta.DiskUsage{}, err
+	}
+	return s.inventorySource.DiskUsage(ctx, companyID, envID)
 }
 
 // kinstaBudget is the API as the test sees it: a request limit on the
@@ -125,7 +173,8 @@ func runBudget(t *testing.T, interval, span time.Duration) *budgetRun {
 	}
 	// The inventory comes from memory: GET /sites is the scrape's, not the
 	// refresher's, and is not what this test measures.
-	src := &inventorySource{Client: client}
+	src := &pacedSource{inventorySource: &inventorySource{Client: client},
+		pacer: simPacer{sim: sim, limit: rate.NewLimiter(1, 1)}}
 	run := &budgetRun{start: start, api: api, dueSamples: map[time.Duration]float64{}, lagSamples: map[time.Duration]float64{}}
 	var sites []kinsta.Site
 	for _, s := range company.Sites {
@@ -138,11 +187,11 @@ func runBudget(t *testing.T, interval, span time.Duration) *budgetRun {
 	}
 	src.set(company.ID, sites)
 
-	cfg := Config{Companies: []string{company.ID}, CacheTTL: time.Minute, RefreshTimeout: 10 * time.Second,
+	cfg := Config{Company: company.ID, CacheTTL: time.Minute, RefreshTimeout: 10 * time.Second,
 		MaxStaleness: time.Hour, Now: sim.Now,
 		Collectors: map[string]time.Duration{"backups": interval, "disk": interval},
-		after:      sim.after, limiter: rate.NewLimiter(1, 1)}
-	e := New(src, cfg, log.NewNopLogger())
+		after:      sim.after}
+	e := newExporter(t, src, cfg, log.NewNopLogger())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sim.stop = cancel
@@ -166,7 +215,7 @@ func runBudget(t *testing.T, interval, span time.Duration) *budgetRun {
 			t.Fatalf("scrape at +%s: %d sites", now.Sub(start), sum.sites)
 		}
 		if run.scrapes%20 == 1 { // a full pedantic gather now and then
-			if _, err := testutil.GatherAndCount(pedantic(e)); err != nil {
+			if _, err := testutil.GatherAndCount(pedantic(allSeries(e))); err != nil {
 				t.Fatalf("scrape at +%s: %v", now.Sub(start), err)
 			}
 		}
@@ -187,31 +236,34 @@ type summary struct {
 	oldestDue time.Time // the oldest of the oldest-due timestamps
 }
 
-// summarize collects e once, cheaply: counting and reading only a few series.
+// summarize reads what a scrape would serve of e, cheaply: the site series
+// are counted, the queue series gathered.
 func summarize(t *testing.T, e *Exporter) summary {
 	t.Helper()
-	ch := make(chan prometheus.Metric, 4096)
-	go func() { e.Collect(ch); close(ch) }()
 	var s summary
-	for m := range ch {
-		switch m.Desc() {
-		case siteInfoDesc:
-			s.sites++
-		case queueDueDesc:
-			s.due += testutil.ToFloat64(constCollector{m})
-		case queueOldestDesc:
-			if ts := time.Unix(0, int64(testutil.ToFloat64(constCollector{m})*1e9)); s.oldestDue.IsZero() || ts.Before(s.oldestDue) {
-				s.oldestDue = ts
+	e.Gauges(SitesPart, func(name, _ string, _, _ []string, values []float64) bool {
+		if name == "kinsta_site_info" {
+			s.sites += len(values)
+		}
+		return true
+	})
+	families, err := pedantic(LiveCollector(e)).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		for _, m := range f.Metric {
+			switch f.GetName() {
+			case "kinsta_exporter_refresh_queue_due_items":
+				s.due += m.GetGauge().GetValue()
+			case "kinsta_exporter_refresh_queue_oldest_due_timestamp_seconds":
+				if ts := time.Unix(0, int64(m.GetGauge().GetValue()*1e9)); s.oldestDue.IsZero() || ts.Before(s.oldestDue) {
+					s.oldestDue = ts
+				}
 			}
 		}
 	}
 	return s
-}
-
-func pedantic(c prometheus.Collector) prometheus.Gatherer {
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	return reg
 }
 
 // check asserts the budget: at most one request in any simulated second, no

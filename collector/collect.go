@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -19,42 +21,104 @@ var (
 		[]string{"company", "collector"}, nil)
 )
 
-// Describe sends every descriptor the exporter can emit.
-func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range append([]*prometheus.Desc{upDesc, collectorSuccessDesc, collectorLastSuccessDesc, collectorDurationDesc}, siteDescs...) {
-		ch <- d
+// Gauges hands the part's gauges to yield (Source): the site series of the
+// last good refresh unless expired, or a switchable collector's.
+func (e *Exporter) Gauges(part string, yield GaugeYield) bool {
+	now := e.cfg.Now()
+	if part != SitesPart {
+		return e.ref.itemGauges(now, part, yield)
 	}
-	e.ref.describe(ch)
+	e.mu.RLock()
+	rows, served := e.snapshot, !e.expired(now)
+	e.mu.RUnlock()
+	// Snapshots are immutable: yield runs without the lock.
+	return !served || rows.families(yield)
 }
 
-// Collect sends the cached state of every company. It never calls the API:
-// main.go calls Refresh with the scrape's deadline first.
-func (e *Exporter) Collect(ch chan<- prometheus.Metric) { e.collect(ch, true) }
-
-// collect is Collect, without the site series and the switchable collectors'
-// gauges unless cached is set (StateSeries: SiteSeries and ItemSeries send them).
-func (e *Exporter) collect(ch chan<- prometheus.Metric, cached bool) {
+// Generation identifies what Gauges(part) hands over now (Source): it
+// moves when a refresh stores other series, and when served series expire
+// (time passing changes the output only at the staleness cut-off, counted
+// here; code that makes it depend on time otherwise must be counted here
+// too). A failed or identical refresh moves nothing, so a cache of the
+// rendering survives an outage.
+func (e *Exporter) Generation(part string) uint64 {
 	now := e.cfg.Now()
+	if part != SitesPart {
+		return e.ref.generation(now, part)
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	if len(e.order) == 0 {
-		// No company yet: GET /validate has not told us which one the key belongs to.
-		collectState(ch, "", e.discovery)
-		e.ref.collect(ch, now, cached)
-		return
-	}
-	for _, id := range e.order {
-		c := e.companies[id]
-		collectState(ch, id, c.state)
-		if !cached || e.expired(c, now) {
-			continue // too old to be trusted: better no series than wrong ones
-		}
-		c.snapshot.collect(ch)
-	}
-	e.ref.collect(ch, now, cached)
+	// Between two changes the series can only go from served to expired.
+	expired := !e.state.lastSuccess.IsZero() && e.expired(now)
+	return e.changes.Load()<<1 | uint64(boolValue(expired))
 }
 
-// collectState sends kinsta_up and the collector series of one company.
+// CollectLive sends the company's live series and its refresh queue series
+// (Source).
+func (e *Exporter) CollectLive(ch chan<- prometheus.Metric) {
+	e.CollectCompany(ch)
+	CollectQueues(ch, e.QueueStats())
+}
+
+// CollectCompany sends the series that carry the company label: kinsta_up,
+// the collector series and the switchable collectors' counters. A caller
+// that serves several companies sums their QueueStats instead of sending
+// each company's queue series.
+func (e *Exporter) CollectCompany(ch chan<- prometheus.Metric) {
+	e.mu.RLock()
+	company, state := e.company, e.state
+	if company == "" {
+		// GET /validate has not named the key's company yet.
+		state = e.discovery
+	}
+	e.mu.RUnlock()
+	collectState(ch, company, state)
+	e.ref.collectCompany(ch, e.cfg.Now())
+}
+
+// QueueStats are the background refresher's work items per collector.
+func (e *Exporter) QueueStats() []QueueStats { return e.ref.queueStats(e.cfg.Now()) }
+
+// QueueStats are one collector's background work items.
+type QueueStats struct {
+	Collector string
+	Items     int
+	Due       int
+	OldestDue time.Time // zero when none is due
+}
+
+// CollectQueues sends the refresh queue series of the stats, summed per
+// collector over all of them (the items and due items added, the oldest
+// due time the earliest): one exporter's, or a fleet's.
+func CollectQueues(ch chan<- prometheus.Metric, stats ...[]QueueStats) {
+	var order []string
+	sum := map[string]*QueueStats{}
+	for _, list := range stats {
+		for _, q := range list {
+			s := sum[q.Collector]
+			if s == nil {
+				s = &QueueStats{Collector: q.Collector}
+				sum[q.Collector] = s
+				order = append(order, q.Collector)
+			}
+			s.Items += q.Items
+			s.Due += q.Due
+			if !q.OldestDue.IsZero() && (s.OldestDue.IsZero() || q.OldestDue.Before(s.OldestDue)) {
+				s.OldestDue = q.OldestDue
+			}
+		}
+	}
+	for _, name := range order {
+		s := sum[name]
+		ch <- prometheus.MustNewConstMetric(queueItemsDesc, prometheus.GaugeValue, float64(s.Items), name)
+		ch <- prometheus.MustNewConstMetric(queueDueDesc, prometheus.GaugeValue, float64(s.Due), name)
+		if !s.OldestDue.IsZero() {
+			ch <- prometheus.MustNewConstMetric(queueOldestDesc, prometheus.GaugeValue, unixSeconds(s.OldestDue), name)
+		}
+	}
+}
+
+// collectState sends kinsta_up and the collector series of the sites refresh.
 func collectState(ch chan<- prometheus.Metric, companyID string, s refreshState) {
 	ok := boolValue(!s.lastAttempt.IsZero() && s.lastErr == nil)
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, ok, companyID)
@@ -62,6 +126,6 @@ func collectState(ch chan<- prometheus.Metric, companyID string, s refreshState)
 	ch <- prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, s.lastDuration.Seconds(), companyID, sitesCollector)
 	if !s.lastSuccess.IsZero() {
 		ch <- prometheus.MustNewConstMetric(collectorLastSuccessDesc, prometheus.GaugeValue,
-			float64(s.lastSuccess.UnixNano())/1e9, companyID, sitesCollector)
+			unixSeconds(s.lastSuccess), companyID, sitesCollector)
 	}
 }

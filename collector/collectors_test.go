@@ -1,170 +1,17 @@
 package collector
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
 )
-
-// The kinsta client must satisfy every interface the collectors declare.
-var (
-	_ BackupsSource  = (*kinsta.Client)(nil)
-	_ PluginsSource  = (*kinsta.Client)(nil)
-	_ ThemesSource   = (*kinsta.Client)(nil)
-	_ UsageSource    = (*kinsta.Client)(nil)
-	_ DiskSource     = (*kinsta.Client)(nil)
-	_ ActivitySource = (*kinsta.Client)(nil)
-)
-
-// allCollectors enables every switchable collector with a 1h interval.
-func allCollectors() map[string]time.Duration {
-	out := map[string]time.Duration{}
-	for _, name := range CollectorNames() {
-		out[name] = time.Hour
-	}
-	return out
-}
-
-// fakeAPI serves companies over loopback HTTP and returns a client without a
-// rate limit.
-func fakeAPI(t *testing.T, companies ...*kinstatest.Company) (*kinstatest.Fake, *kinsta.Client) {
-	t.Helper()
-	fake := kinstatest.New("test-key", companies...)
-	srv := httptest.NewServer(fake)
-	t.Cleanup(func() { fake.Close(); srv.Close() })
-	client, err := kinsta.New(kinsta.Config{BaseURL: srv.URL, APIKey: "test-key"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fake, client
-}
-
-// logBuffer is a logger whose output tests read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) count(s string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Count(b.buf.String(), s)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// startCollectors builds an exporter over source with the given collectors,
-// starts its refresher and makes the first scrape.
-func startCollectors(t *testing.T, source SitesSource, collectors map[string]time.Duration, company string) (*Exporter, *logBuffer) {
-	t.Helper()
-	logs := &logBuffer{}
-	cfg := Config{Companies: []string{company}, CacheTTL: time.Minute, RefreshTimeout: 5 * time.Second,
-		MaxStaleness: time.Hour, Collectors: collectors}
-	e := New(source, cfg, log.NewLogfmtLogger(logs))
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	e.Start(ctx)
-	e.Refresh(context.Background())
-	return e, logs
-}
-
-// settled reports whether every item has been attempted and none is due or
-// being refreshed.
-func (r *refresher) settled() bool {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if r.dirty || len(r.items) == 0 {
-		return false
-	}
-	now := r.now()
-	for _, it := range r.items {
-		st := r.states[stateKey{it.collector, it.company}]
-		paused := st != nil && st.isDisabled(now)
-		if it.index < 0 || it.state.lastAttempt.IsZero() && !paused || it.isDue(now) {
-			return false
-		}
-	}
-	return true
-}
-
-func waitSettled(t *testing.T, e *Exporter) {
-	t.Helper()
-	waitFor(t, e.ref.settled)
-}
-
-// value returns the value of the one series of name whose labels contain
-// every pair of want ("name", "value", ...), or fails.
-func value(t *testing.T, c prometheus.Collector, name string, want ...string) float64 {
-	t.Helper()
-	v, ok := lookup(t, c, name, want...)
-	if !ok {
-		t.Fatalf("no series %s%v", name, want)
-	}
-	return v
-}
-
-func lookup(t *testing.T, c prometheus.Collector, name string, want ...string) (float64, bool) {
-	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	var found []float64
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range f.Metric {
-			labels := map[string]string{}
-			for _, l := range m.Label {
-				labels[l.GetName()] = l.GetValue()
-			}
-			for i := 0; i+1 < len(want); i += 2 {
-				if labels[want[i]] != want[i+1] {
-					continue next
-				}
-			}
-			switch {
-			case m.Gauge != nil:
-				found = append(found, m.Gauge.GetValue())
-			case m.Counter != nil:
-				found = append(found, m.Counter.GetValue())
-			}
-		}
-	}
-	if len(found) > 1 {
-		t.Fatalf("%d series %s%v, want one", len(found), name, want)
-	}
-	if len(found) == 0 {
-		return 0, false
-	}
-	return found[0], true
-}
 
 var (
 	goldenAt   = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -286,10 +133,10 @@ kinsta_themes_last_updated_timestamp_seconds{company="c1"} 1.7723556e+09
 			names = append(names, strings.Fields(l)[2])
 		}
 	}
-	if err := testutil.CollectAndCompare(e, strings.NewReader(want), names...); err != nil {
+	if err := testutil.CollectAndCompare(allSeries(e), strings.NewReader(want), names...); err != nil {
 		t.Fatal(err)
 	}
-	problems, err := testutil.CollectAndLint(e)
+	problems, err := testutil.CollectAndLint(allSeries(e))
 	if err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %v", err, problems)
 	}
@@ -395,10 +242,10 @@ func TestCollectorNotFound(t *testing.T) {
 				t.Errorf("%d fallback log lines:\n%s", n, logs)
 			}
 			if tc.series != "" {
-				if n := testutil.CollectAndCount(e, tc.series); n == 0 {
+				if n := testutil.CollectAndCount(allSeries(e), tc.series); n == 0 {
 					t.Errorf("no %s from the per-environment endpoint", tc.series)
 				}
-				if n := testutil.CollectAndCount(e, tc.series+"_vulnerable"); n != 0 {
+				if n := testutil.CollectAndCount(allSeries(e), tc.series+"_vulnerable"); n != 0 {
 					t.Errorf("%d %s_vulnerable series without vulnerability data", n, tc.series)
 				}
 			}
@@ -419,13 +266,6 @@ func TestCollectorNotFound(t *testing.T) {
 			}
 		})
 	}
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // TestCollectorRateLimited: a 429 pauses the whole refresher for the
@@ -493,7 +333,7 @@ func TestScrapesNeverWaitForCollectors(t *testing.T) {
 			t.Fatalf("a scrape waited %s for the hung collector", time.Since(start))
 		}
 		cancel()
-		if n := testutil.CollectAndCount(e, "kinsta_site_info"); n != 1 {
+		if n := testutil.CollectAndCount(allSeries(e), "kinsta_site_info"); n != 1 {
 			t.Fatalf("%d sites", n)
 		}
 	}
@@ -504,9 +344,9 @@ func TestScrapesNeverWaitForCollectors(t *testing.T) {
 func TestNoScrapesNoCalls(t *testing.T) {
 	company := kinstatest.GenerateCompany("c1", 20, 2, 1)
 	fake, client := fakeAPI(t, company)
-	cfg := Config{Companies: []string{"c1"}, CacheTTL: time.Hour, RefreshTimeout: 5 * time.Second,
+	cfg := Config{Company: "c1", CacheTTL: time.Hour, RefreshTimeout: 5 * time.Second,
 		MaxStaleness: time.Hour, Collectors: map[string]time.Duration{"backups": time.Hour}, lease: 300 * time.Millisecond}
-	e := New(client, cfg, log.NewNopLogger())
+	e := newExporter(t, client, cfg, log.NewNopLogger())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e.Start(ctx)
@@ -540,47 +380,22 @@ func TestInventoryChanges(t *testing.T) {
 	_, client := fakeAPI(t, &company)
 	src := &inventorySource{Client: client}
 	src.set(company.ID, []kinsta.Site{{ID: "s1", Status: "live", Environments: []kinsta.Environment{{ID: "e1"}, {ID: "e2"}}}})
-	cfg := Config{Companies: []string{"c1"}, CacheTTL: time.Millisecond, RefreshTimeout: 5 * time.Second,
+	cfg := Config{Company: "c1", CacheTTL: time.Millisecond, RefreshTimeout: 5 * time.Second,
 		MaxStaleness: time.Hour, Collectors: map[string]time.Duration{"disk": time.Hour}}
-	e := New(src, cfg, log.NewNopLogger())
+	e := newExporter(t, src, cfg, log.NewNopLogger())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e.Start(ctx)
 	e.Refresh(context.Background())
 	waitSettled(t, e)
-	if n := testutil.CollectAndCount(e, "kinsta_environment_disk_usage_bytes"); n != 2 {
+	if n := testutil.CollectAndCount(allSeries(e), "kinsta_environment_disk_usage_bytes"); n != 2 {
 		t.Fatalf("%d disk series, want 2", n)
 	}
 	src.set(company.ID, []kinsta.Site{{ID: "s1", Status: "live", Environments: []kinsta.Environment{{ID: "e1"}}}})
 	time.Sleep(2 * time.Millisecond)
 	e.Refresh(context.Background())
-	waitFor(t, func() bool { return testutil.CollectAndCount(e, "kinsta_environment_disk_usage_bytes") == 1 })
+	waitFor(t, func() bool { return testutil.CollectAndCount(allSeries(e), "kinsta_environment_disk_usage_bytes") == 1 })
 	if v := value(t, e, "kinsta_exporter_refresh_queue_items", "collector", "disk"); v != 1 {
 		t.Fatalf("%v disk items, want 1", v)
 	}
-}
-
-// inventorySource serves GET /sites from memory and the rest from the fake.
-type inventorySource struct {
-	*kinsta.Client
-	mu    sync.Mutex
-	sites map[string][]kinsta.Site
-}
-
-func (s *inventorySource) set(company string, sites []kinsta.Site) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sites == nil {
-		s.sites = map[string][]kinsta.Site{}
-	}
-	s.sites[company] = sites
-}
-
-func (s *inventorySource) Sites(_ context.Context, company string) ([]kinsta.Site, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sites, ok := s.sites[company]; ok {
-		return sites, nil
-	}
-	return nil, fmt.Errorf("no company %q", company)
 }

@@ -2,9 +2,6 @@ package collector
 
 import (
 	"context"
-	"errors"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
@@ -20,22 +17,13 @@ var envDiskFamily = newGaugeFamily("kinsta_environment_disk_usage_bytes",
 
 type diskCollector struct{ src DiskSource }
 
-func newDiskCollector(src SitesSource) (itemCollector, error) {
-	s, ok := src.(DiskSource)
-	if !ok {
-		return nil, errors.New("the API source has no DiskUsage method")
-	}
-	return diskCollector{s}, nil
+func newDiskCollector(api API) itemCollector {
+	return diskCollector{api}
 }
 
 func (diskCollector) scope(bool) scope { return scopeEnvironment }
 
-func (diskCollector) descs() []*prometheus.Desc { return []*prometheus.Desc{envDiskFamily.desc} }
-
 func (c diskCollector) refresh(ctx context.Context, req *request) (result, error) {
-	if err := req.pace(ctx); err != nil {
-		return result{}, err
-	}
 	u, err := c.src.DiskUsage(ctx, req.company, req.envID)
 	if err != nil {
 		return result{}, err

@@ -2,13 +2,14 @@ package collector
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"golang.org/x/sync/singleflight"
-	"golang.org/x/time/rate"
 
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
@@ -22,11 +23,11 @@ type SitesSource interface {
 
 // Config tunes the cache. Zero durations are invalid; main.go validates flags.
 type Config struct {
-	// Companies to export. Empty means: ask GET /validate which company the key
-	// belongs to, on the first refresh (and again until that succeeds).
-	Companies []string
+	// Company to export. Empty means: ask GET /validate which company the
+	// key belongs to, on the first refresh (and again until that succeeds).
+	Company string
 	// CacheTTL is how long one refresh attempt (good or bad) is reused. It bounds
-	// API calls to one per company per TTL however many scrapes arrive.
+	// API calls to one per TTL however many scrapes arrive.
 	CacheTTL time.Duration
 	// RefreshTimeout bounds one refresh. It is independent of the scrape that
 	// triggered it, so an impatient scrape does not waste the API call.
@@ -40,32 +41,38 @@ type Config struct {
 	// run in the background once Start is called. Empty: the sites core only.
 	Collectors map[string]time.Duration
 
-	// Test hooks of the background refresher (refresher.go): its timers on
-	// a simulated clock, its own rate limiter on that clock (production has
-	// none: the API client's limiter paces the whole process), its lease.
-	after   func(time.Duration) (<-chan time.Time, func() bool)
-	limiter *rate.Limiter
-	lease   time.Duration
+	// after is the background refresher's timer; nil means real timers
+	// (tests run it on a simulated clock).
+	after func(time.Duration) (<-chan time.Time, func() bool)
+	// lease is how long the refresher works after a scrape; 0: defaultLease.
+	lease time.Duration
 }
 
-// Exporter is a prometheus.Collector over per-company snapshots of GET /sites.
-// Collect never calls the API; Refresh does, at most once per company per TTL.
+// Exporter is one company's exporter: a Source over immutable snapshots of
+// GET /sites and of the switchable collectors' background refreshes. Its
+// Gauges and CollectLive never call the API; Refresh does, at most once per
+// TTL.
 type Exporter struct {
-	source SitesSource
+	source API
 	cfg    Config
 	logger log.Logger
 	flight singleflight.Group
 
-	mu        genMutex            // its write count is part of Generation
-	companies map[string]*company // by id
-	order     []string            // company ids in configuration order
-	discovery refreshState        // GET /validate, while no company is configured
+	mu        sync.RWMutex
+	company   string       // configured, or named by GET /validate; "" until then
+	discovery refreshState // GET /validate, while company is ""
+	state     refreshState // GET /sites
+	snapshot  *siteRows    // site series of the last good refresh; nil before it
+	sites     map[string]string
+	// changes counts changes of the served site series (a refresh that
+	// stored other rows), for Generation.
+	changes atomic.Uint64
 
 	ref *refresher // the switchable collectors; nil when none is enabled
 }
 
-// refreshState is what one cached resource (a company's sites, or the key's
-// company) remembers of its last refresh.
+// refreshState is what one cached resource (the company's sites, or the
+// key's company) remembers of its last refresh.
 type refreshState struct {
 	lastAttempt  time.Time
 	lastSuccess  time.Time
@@ -81,23 +88,17 @@ func (s refreshState) due(now time.Time, ttl time.Duration) bool {
 	return s.lastAttempt.IsZero() || now.Sub(s.lastAttempt) >= ttl-slack
 }
 
-// company is one company's cache. Its snapshot is replaced whole, never edited.
-type company struct {
-	id       string
-	state    refreshState
-	snapshot *siteRows         // site series of the last good refresh; nil before it
-	sites    map[string]string // site id -> status of the last good refresh, for change logs
-}
-
-// New returns an exporter; it makes no API call until the first Refresh.
-func New(source SitesSource, cfg Config, logger log.Logger) *Exporter {
+// New returns an exporter; it makes no API call until the first Refresh. It
+// fails only for a collector name that is not registered.
+func New(source API, cfg Config, logger log.Logger) (*Exporter, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	e := &Exporter{source: source, cfg: cfg, logger: logger, companies: map[string]*company{}}
-	e.addCompanies(cfg.Companies)
-	e.ref = newRefresher(source, cfg, logger)
-	return e
+	ref, err := newRefresher(source, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Exporter{source: source, cfg: cfg, logger: logger, company: cfg.Company, ref: ref}, nil
 }
 
 // Start runs the switchable collectors' background refresher until ctx
@@ -108,42 +109,32 @@ func (e *Exporter) Start(ctx context.Context) {
 	}
 }
 
-func (e *Exporter) addCompanies(ids []string) {
-	for _, id := range ids {
-		if _, ok := e.companies[id]; ok || id == "" {
-			continue
-		}
-		e.companies[id] = &company{id: id}
-		e.order = append(e.order, id)
-	}
+// Company is the company's id: the configured one or, without one, the API
+// key's company once GET /validate has named it ("" until then).
+func (e *Exporter) Company() string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.company
 }
 
-// Refresh brings every company whose cache is older than the TTL up to date
-// and returns when all are done or ctx ends, whichever is first. Refreshes
-// keep running after ctx ends, under their own timeout, so the next scrape
-// finds them done.
+// Refresh brings the company's sites up to date when the cache is older
+// than the TTL, and returns when that is done or ctx ends, whichever is
+// first. The refresh keeps running after ctx ends, under its own timeout,
+// so the next scrape finds it done.
 func (e *Exporter) Refresh(ctx context.Context) {
 	e.ref.scraped() // never blocks: the switchable collectors refresh in the background
-	if e.needsDiscovery() {
-		if !e.wait(ctx, e.startDiscovery()) {
+	if e.Company() == "" {
+		if !e.due(&e.discovery) || !wait(ctx, e.flight.DoChan("discovery", e.discover)) {
 			return
 		}
 	}
-	var pending []<-chan singleflight.Result
-	for _, id := range e.companyIDs() {
-		if e.companyDue(id) {
-			pending = append(pending, e.startRefresh(id))
-		}
-	}
-	for _, ch := range pending {
-		if !e.wait(ctx, ch) {
-			return
-		}
+	if e.Company() != "" && e.due(&e.state) {
+		wait(ctx, e.flight.DoChan("sites", e.refreshSites))
 	}
 }
 
 // wait reports whether ch delivered before ctx ended.
-func (e *Exporter) wait(ctx context.Context, ch <-chan singleflight.Result) bool {
+func wait(ctx context.Context, ch <-chan singleflight.Result) bool {
 	select {
 	case <-ch:
 		return true
@@ -152,71 +143,52 @@ func (e *Exporter) wait(ctx context.Context, ch <-chan singleflight.Result) bool
 	}
 }
 
-func (e *Exporter) companyIDs() []string {
+func (e *Exporter) due(s *refreshState) bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return append([]string(nil), e.order...)
+	return s.due(e.cfg.Now(), e.cfg.CacheTTL)
 }
 
-func (e *Exporter) companyDue(id string) bool {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.companies[id].state.due(e.cfg.Now(), e.cfg.CacheTTL)
-}
-
-func (e *Exporter) needsDiscovery() bool {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return len(e.order) == 0 && e.discovery.due(e.cfg.Now(), e.cfg.CacheTTL)
-}
-
-// startRefresh joins or starts the one refresh of a company. The due check is
-// repeated inside the flight: a scrape that saw the cache stale just before
-// another refresh finished must not cause a second API call in the same TTL.
-func (e *Exporter) startRefresh(id string) <-chan singleflight.Result {
-	return e.flight.DoChan("sites/"+id, func() (any, error) {
-		if !e.companyDue(id) {
-			return nil, nil
-		}
-		e.refreshCompany(id)
+// refreshSites is the one GET /sites of a flight. The due check is repeated
+// inside it: a scrape that saw the cache stale just before another refresh
+// finished must not cause a second API call in the same TTL.
+func (e *Exporter) refreshSites() (any, error) {
+	if !e.due(&e.state) {
 		return nil, nil
-	})
-}
-
-func (e *Exporter) refreshCompany(id string) {
+	}
+	company := e.Company()
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RefreshTimeout)
 	defer cancel()
 	start := e.cfg.Now()
-	sites, err := e.source.Sites(ctx, id)
+	sites, err := e.source.Sites(ctx, company)
 	end := e.cfg.Now()
-	if err == nil {
-		e.ref.setInventory(id, sites)
-	}
-
 	var rows *siteRows
 	if err == nil {
-		rows = buildSiteRows(id, sites)
+		e.ref.setInventory(company, sites)
+		rows = buildSiteRows(company, sites)
 	}
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c := e.companies[id]
-	wasFailing := c.state.lastErr != nil
-	c.state.lastAttempt = start
-	c.state.lastDuration = end.Sub(start)
-	c.state.lastErr = err
+	wasFailing := e.state.lastErr != nil
+	e.state.lastAttempt, e.state.lastDuration, e.state.lastErr = start, end.Sub(start), err
 	if err != nil {
-		level.Warn(e.logger).Log("msg", "Refreshing sites failed; serving the last good data", "company", id,
-			"kind", kinsta.KindOf(err), "err", err, "last_success", formatTime(c.state.lastSuccess))
-		return
+		level.Warn(e.logger).Log("msg", "Refreshing sites failed; serving the last good data", "company", company,
+			"kind", kinsta.KindOf(err), "err", err, "last_success", formatTime(e.state.lastSuccess))
+		return nil, nil
 	}
 	if wasFailing {
-		level.Info(e.logger).Log("msg", "Refreshing sites works again", "company", id)
+		level.Info(e.logger).Log("msg", "Refreshing sites works again", "company", company)
 	}
-	c.state.lastSuccess = end
-	c.snapshot = rows
-	c.sites = e.logChanges(id, c.sites, sites)
-	level.Debug(e.logger).Log("msg", "Refreshed sites", "company", id, "sites", len(sites), "series", rows.series(), "duration", c.state.lastDuration)
+	// The same rows again, while served, change nothing: the rendering stays.
+	if e.expired(e.cfg.Now()) || !e.snapshot.equal(rows) {
+		e.changes.Add(1)
+	}
+	e.state.lastSuccess = end
+	e.snapshot = rows
+	e.sites = e.logChanges(company, e.sites, sites)
+	level.Debug(e.logger).Log("msg", "Refreshed sites", "company", company, "sites", len(sites), "series", rows.series(), "duration", e.state.lastDuration)
+	return nil, nil
 }
 
 // logChanges logs sites that appeared, disappeared or changed status, and
@@ -246,33 +218,39 @@ func (e *Exporter) logChanges(companyID string, old map[string]string, sites []k
 	return next
 }
 
-// startDiscovery asks GET /validate for the key's company, for when none is
+// discover asks GET /validate for the key's company, for when none is
 // configured. Until it succeeds the exporter serves kinsta_up{company=""} 0.
-func (e *Exporter) startDiscovery() <-chan singleflight.Result {
-	return e.flight.DoChan("discovery", func() (any, error) {
-		if !e.needsDiscovery() {
-			return nil, nil
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RefreshTimeout)
-		defer cancel()
-		start := e.cfg.Now()
-		key, err := e.source.Validate(ctx)
-		end := e.cfg.Now()
-		if err == nil && key.CompanyID == "" {
-			err = fmt.Errorf("GET /validate named no company; set --kinsta.company")
-		}
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		e.discovery = refreshState{lastAttempt: start, lastDuration: end.Sub(start), lastErr: err}
-		if err != nil {
-			level.Warn(e.logger).Log("msg", "Finding the API key's company failed; set --kinsta.company to skip this step", "kind", kinsta.KindOf(err), "err", err)
-			return nil, nil
-		}
-		e.discovery.lastSuccess = end
-		level.Info(e.logger).Log("msg", "Found the API key's company", "company", key.CompanyID)
-		e.addCompanies([]string{key.CompanyID})
+func (e *Exporter) discover() (any, error) {
+	if e.Company() != "" || !e.due(&e.discovery) {
 		return nil, nil
-	})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RefreshTimeout)
+	defer cancel()
+	start := e.cfg.Now()
+	key, err := e.source.Validate(ctx)
+	end := e.cfg.Now()
+	if err == nil && key.CompanyID == "" {
+		err = errors.New("GET /validate named no company; set --kinsta.company")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.discovery = refreshState{lastAttempt: start, lastDuration: end.Sub(start), lastErr: err}
+	if err != nil {
+		level.Warn(e.logger).Log("msg", "Finding the API key's company failed; set --kinsta.company to skip this step", "kind", kinsta.KindOf(err), "err", err)
+		return nil, nil
+	}
+	e.discovery.lastSuccess = end
+	e.company = key.CompanyID
+	level.Info(e.logger).Log("msg", "Found the API key's company", "company", key.CompanyID)
+	return nil, nil
+}
+
+// expired reports whether the site series are no longer served: no refresh
+// ever succeeded, or the last success is older than MaxStaleness. Gauges
+// and Generation share it so that they agree to the nanosecond. Called
+// with e.mu held.
+func (e *Exporter) expired(now time.Time) bool {
+	return e.state.lastSuccess.IsZero() || now.Sub(e.state.lastSuccess) > e.cfg.MaxStaleness
 }
 
 func formatTime(t time.Time) string {

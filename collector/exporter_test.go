@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,92 +15,11 @@ import (
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
 
-// fakeSource is an in-memory SitesSource whose answers tests switch.
-type fakeSource struct {
-	mu       sync.Mutex
-	sites    map[string][]kinsta.Site
-	errs     map[string]error
-	key      kinsta.KeyInfo
-	keyErr   error
-	release  chan struct{} // when set, Sites blocks until it is closed or ctx ends
-	calls    atomic.Int64
-	validate atomic.Int64
-}
-
-func newFakeSource() *fakeSource {
-	return &fakeSource{sites: map[string][]kinsta.Site{}, errs: map[string]error{}}
-}
-
-func (f *fakeSource) set(company string, sites []kinsta.Site, err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sites[company], f.errs[company] = sites, err
-}
-
-func (f *fakeSource) Sites(ctx context.Context, company string) ([]kinsta.Site, error) {
-	f.calls.Add(1)
-	f.mu.Lock()
-	release, sites, err := f.release, f.sites[company], f.errs[company]
-	f.mu.Unlock()
-	if release != nil {
-		select {
-		case <-release:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	return sites, err
-}
-
-func (f *fakeSource) Validate(context.Context) (kinsta.KeyInfo, error) {
-	f.validate.Add(1)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.key, f.keyErr
-}
-
-// fakeClock is a settable clock for TTL and staleness tests.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func testConfig(clock *fakeClock, companies ...string) Config {
-	return Config{Companies: companies, CacheTTL: time.Minute, RefreshTimeout: 5 * time.Second, MaxStaleness: time.Hour, Now: clock.Now}
-}
-
-var exampleSites = []kinsta.Site{
-	{
-		ID: "s1", Name: "acme", DisplayName: "Acme Bakery", Status: "live",
-		Labels: []kinsta.Label{{ID: "l1", Name: "client:acme"}, {ID: "l1", Name: "client:acme"}}, // listed twice by the API
-		Environments: []kinsta.Environment{
-			{ID: "e1", Name: "live", DisplayName: "Live", PrimaryDomain: "acme.example", PHPVersion: "8.3", WordPressVersion: "6.7.1"},
-			{ID: "e2", Name: "staging", DisplayName: "Staging", IsPremium: true, IsBlocked: true, PHPVersion: "8.2"},
-		},
-	},
-	{ID: "s2", Name: "paused", DisplayName: "Paused Site", Status: "suspended"},
-	{ID: "s2", Name: "paused", DisplayName: "Paused Site", Status: "suspended"}, // duplicate site
-}
-
 func TestCollectGolden(t *testing.T) {
 	src := newFakeSource()
 	src.set("c1", exampleSites, nil)
 	clock := newFakeClock()
-	e := New(src, testConfig(clock, "c1"), log.NewNopLogger())
+	e := newExporter(t, src, testConfig(clock, "c1"), log.NewNopLogger())
 	e.Refresh(context.Background())
 
 	want := `
@@ -142,10 +60,10 @@ kinsta_site_status{company="c1",site_id="s2",status="suspended"} 1
 # TYPE kinsta_up gauge
 kinsta_up{company="c1"} 1
 `
-	if err := testutil.CollectAndCompare(e, strings.NewReader(want)); err != nil {
+	if err := testutil.CollectAndCompare(allSeries(e), strings.NewReader(want)); err != nil {
 		t.Fatal(err)
 	}
-	problems, err := testutil.CollectAndLint(e)
+	problems, err := testutil.CollectAndLint(allSeries(e))
 	if err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %v", err, problems)
 	}
@@ -154,10 +72,9 @@ kinsta_up{company="c1"} 1
 func TestConcurrentScrapesMakeOneCallPerTTL(t *testing.T) {
 	src := newFakeSource()
 	src.set("c1", exampleSites, nil)
-	src.set("c2", exampleSites[:1], nil)
 	src.release = make(chan struct{})
 	clock := newFakeClock()
-	e := New(src, testConfig(clock, "c1", "c2"), log.NewNopLogger())
+	e := newExporter(t, src, testConfig(clock, "c1"), log.NewNopLogger())
 
 	var wg sync.WaitGroup
 	for range 50 {
@@ -167,17 +84,17 @@ func TestConcurrentScrapesMakeOneCallPerTTL(t *testing.T) {
 	time.Sleep(20 * time.Millisecond) // let the scrapes pile up on the in-flight refresh
 	close(src.release)
 	wg.Wait()
-	if got := src.calls.Load(); got != 2 {
-		t.Fatalf("50 concurrent scrapes of 2 companies made %d API calls, want 2", got)
+	if got := src.calls.Load(); got != 1 {
+		t.Fatalf("50 concurrent scrapes made %d API calls, want 1", got)
 	}
 	e.Refresh(context.Background())
-	if got := src.calls.Load(); got != 2 {
+	if got := src.calls.Load(); got != 1 {
 		t.Fatalf("a scrape within the TTL made an API call (%d calls)", got)
 	}
 	clock.Add(time.Minute)
 	e.Refresh(context.Background())
-	if got := src.calls.Load(); got != 4 {
-		t.Fatalf("after the TTL: %d calls, want 4", got)
+	if got := src.calls.Load(); got != 2 {
+		t.Fatalf("after the TTL: %d calls, want 2", got)
 	}
 }
 
@@ -185,7 +102,7 @@ func TestScrapeDeadlineServesLastGoodAndRefreshFinishes(t *testing.T) {
 	src := newFakeSource()
 	src.set("c1", exampleSites, nil)
 	clock := newFakeClock()
-	e := New(src, testConfig(clock, "c1"), log.NewNopLogger())
+	e := newExporter(t, src, testConfig(clock, "c1"), log.NewNopLogger())
 	e.Refresh(context.Background())
 
 	// The API hangs now; the scrape must give up at its deadline with the old data.
@@ -203,13 +120,13 @@ func TestScrapeDeadlineServesLastGoodAndRefreshFinishes(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("Refresh did not return at the scrape deadline")
 	}
-	if got := testutil.CollectAndCount(e, "kinsta_site_info"); got != 2 {
+	if got := testutil.CollectAndCount(allSeries(e), "kinsta_site_info"); got != 2 {
 		t.Fatalf("during a slow refresh: %d sites, want the last good 2", got)
 	}
 
 	// The refresh was not cancelled by the impatient scrape: it completes and fills the cache.
 	close(src.release)
-	waitFor(t, func() bool { return testutil.CollectAndCount(e, "kinsta_site_info") == 1 })
+	waitFor(t, func() bool { return testutil.CollectAndCount(allSeries(e), "kinsta_site_info") == 1 })
 	if got := src.calls.Load(); got != 2 {
 		t.Fatalf("calls = %d, want 2", got)
 	}
@@ -219,7 +136,7 @@ func TestFailureKeepsLastGoodThenStalenessDropsSites(t *testing.T) {
 	src := newFakeSource()
 	src.set("c1", exampleSites, nil)
 	clock := newFakeClock()
-	e := New(src, testConfig(clock, "c1"), log.NewNopLogger())
+	e := newExporter(t, src, testConfig(clock, "c1"), log.NewNopLogger())
 	e.Refresh(context.Background())
 
 	src.set("c1", nil, &kinsta.Error{Kind: kinsta.KindServer, StatusCode: 500})
@@ -228,21 +145,21 @@ func TestFailureKeepsLastGoodThenStalenessDropsSites(t *testing.T) {
 	if v := testutil.ToFloat64(gatherOne(t, e, "kinsta_up")); v != 0 {
 		t.Fatalf("kinsta_up = %v after a failure, want 0", v)
 	}
-	if got := testutil.CollectAndCount(e, "kinsta_site_info"); got != 2 {
+	if got := testutil.CollectAndCount(allSeries(e), "kinsta_site_info"); got != 2 {
 		t.Fatalf("after a failure: %d sites, want the last good 2", got)
 	}
 
 	clock.Add(59 * time.Minute) // exactly max staleness since the last success: still served
 	e.Refresh(context.Background())
-	if got := testutil.CollectAndCount(e, "kinsta_site_info"); got != 2 {
+	if got := testutil.CollectAndCount(allSeries(e), "kinsta_site_info"); got != 2 {
 		t.Fatalf("at max staleness: %d sites, want 2", got)
 	}
 	clock.Add(time.Second)
-	if got := testutil.CollectAndCount(e, "kinsta_site_info"); got != 0 {
+	if got := testutil.CollectAndCount(allSeries(e), "kinsta_site_info"); got != 0 {
 		t.Fatalf("past max staleness: %d sites, want 0", got)
 	}
 	for _, name := range []string{"kinsta_up", "kinsta_exporter_collector_success", "kinsta_exporter_collector_last_success_timestamp_seconds"} {
-		if got := testutil.CollectAndCount(e, name); got != 1 {
+		if got := testutil.CollectAndCount(allSeries(e), name); got != 1 {
 			t.Fatalf("past max staleness: %d %s series, want 1", got, name)
 		}
 	}
@@ -250,25 +167,37 @@ func TestFailureKeepsLastGoodThenStalenessDropsSites(t *testing.T) {
 	src.set("c1", exampleSites[:1], nil)
 	clock.Add(time.Minute)
 	e.Refresh(context.Background())
-	if got := testutil.CollectAndCount(e, "kinsta_site_info"); got != 1 {
+	if got := testutil.CollectAndCount(allSeries(e), "kinsta_site_info"); got != 1 {
 		t.Fatalf("after recovery: %d sites, want 1", got)
 	}
 }
 
+// TestCompaniesFailIndependently: two companies' exporters over one API
+// client (as the fleet has them): one company's failure is not the other's.
 func TestCompaniesFailIndependently(t *testing.T) {
 	src := newFakeSource()
 	src.set("good", exampleSites, nil)
 	src.set("bad", nil, &kinsta.Error{Kind: kinsta.KindNotFound, StatusCode: 404})
-	e := New(src, testConfig(newFakeClock(), "good", "bad"), log.NewNopLogger())
-	e.Refresh(context.Background())
+	clock := newFakeClock()
+	good := newExporter(t, src, testConfig(clock, "good"), log.NewNopLogger())
+	bad := newExporter(t, src, testConfig(clock, "bad"), log.NewNopLogger())
+	good.Refresh(context.Background())
+	bad.Refresh(context.Background())
 	want := `
 # HELP kinsta_up 1 if the last refresh of the company's sites from the Kinsta API (GET /sites) succeeded, 0 otherwise. Refreshed at most once per --kinsta.cache-ttl.
 # TYPE kinsta_up gauge
 kinsta_up{company="bad"} 0
 kinsta_up{company="good"} 1
 `
-	if err := testutil.CollectAndCompare(e, strings.NewReader(want), "kinsta_up"); err != nil {
+	both := multiCollector{allSeries(good), allSeries(bad)}
+	if err := testutil.CollectAndCompare(both, strings.NewReader(want), "kinsta_up"); err != nil {
 		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(allSeries(good), "kinsta_site_info"); n != 2 {
+		t.Errorf("the good company serves %d sites, want 2", n)
+	}
+	if n := testutil.CollectAndCount(allSeries(bad), "kinsta_site_info"); n != 0 {
+		t.Errorf("the failing company serves %d sites, want 0", n)
 	}
 }
 
@@ -277,14 +206,14 @@ func TestDiscoversCompanyFromValidate(t *testing.T) {
 	src.keyErr = &kinsta.Error{Kind: kinsta.KindUnauthorized, StatusCode: 401}
 	src.set("c9", exampleSites, nil)
 	clock := newFakeClock()
-	e := New(src, testConfig(clock), log.NewNopLogger())
+	e := newExporter(t, src, testConfig(clock, ""), log.NewNopLogger())
 	e.Refresh(context.Background())
 	want := `
 # HELP kinsta_up 1 if the last refresh of the company's sites from the Kinsta API (GET /sites) succeeded, 0 otherwise. Refreshed at most once per --kinsta.cache-ttl.
 # TYPE kinsta_up gauge
 kinsta_up{company=""} 0
 `
-	if err := testutil.CollectAndCompare(e, strings.NewReader(want), "kinsta_up"); err != nil {
+	if err := testutil.CollectAndCompare(allSeries(e), strings.NewReader(want), "kinsta_up"); err != nil {
 		t.Fatal(err)
 	}
 	e.Refresh(context.Background())
@@ -298,22 +227,28 @@ kinsta_up{company=""} 0
 	clock.Add(time.Minute)
 	e.Refresh(context.Background())
 	want = strings.Replace(want, `kinsta_up{company=""} 0`, `kinsta_up{company="c9"} 1`, 1)
-	if err := testutil.CollectAndCompare(e, strings.NewReader(want), "kinsta_up"); err != nil {
+	if err := testutil.CollectAndCompare(allSeries(e), strings.NewReader(want), "kinsta_up"); err != nil {
 		t.Fatal(err)
+	}
+	if got := e.Company(); got != "c9" {
+		t.Fatalf("Company() = %q after discovery, want c9", got)
+	}
+	if v := value(t, e, "kinsta_site_info", "company", "c9", "site_id", "s1"); v != 1 {
+		t.Fatalf("kinsta_site_info of the discovered company = %v", v)
 	}
 }
 
 func TestInvalidUTF8IsSanitised(t *testing.T) {
 	src := newFakeSource()
 	src.set("c1", []kinsta.Site{{ID: "s1", Name: "bad\xff", DisplayName: "x", Status: ""}}, nil)
-	e := New(src, testConfig(newFakeClock(), "c1"), log.NewNopLogger())
+	e := newExporter(t, src, testConfig(newFakeClock(), "c1"), log.NewNopLogger())
 	e.Refresh(context.Background())
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(e)
+	reg.MustRegister(allSeries(e))
 	if _, err := reg.Gather(); err != nil {
 		t.Fatal(err)
 	}
-	if got := testutil.CollectAndCount(e, "kinsta_site_status"); got != 2 {
+	if got := testutil.CollectAndCount(allSeries(e), "kinsta_site_status"); got != 2 {
 		t.Fatalf("a site without status: %d status series, want live=0 and unknown=1", got)
 	}
 }
@@ -324,46 +259,12 @@ func TestRefreshErrorIsNotSwallowedByContextError(t *testing.T) {
 	src.release = make(chan struct{})
 	cfg := testConfig(newFakeClock(), "c1")
 	cfg.RefreshTimeout = 20 * time.Millisecond
-	e := New(src, cfg, log.NewNopLogger())
+	e := newExporter(t, src, cfg, log.NewNopLogger())
 	e.Refresh(context.Background())
 	if v := testutil.ToFloat64(gatherOne(t, e, "kinsta_up")); v != 0 {
 		t.Fatalf("kinsta_up = %v after a timed-out refresh", v)
 	}
-	if !errors.Is(e.companies["c1"].state.lastErr, context.DeadlineExceeded) {
-		t.Fatalf("lastErr = %v", e.companies["c1"].state.lastErr)
-	}
-}
-
-// gatherOne returns a collector of the single series named name.
-func gatherOne(t *testing.T, e *Exporter, name string) prometheus.Collector {
-	t.Helper()
-	ch := make(chan prometheus.Metric, 1000)
-	e.Collect(ch)
-	close(ch)
-	var found []prometheus.Metric
-	for m := range ch {
-		if strings.Contains(m.Desc().String(), `"`+name+`"`) {
-			found = append(found, m)
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("%d series named %s, want 1", len(found), name)
-	}
-	return constCollector{found[0]}
-}
-
-type constCollector struct{ m prometheus.Metric }
-
-func (c constCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.m.Desc() }
-func (c constCollector) Collect(ch chan<- prometheus.Metric) { ch <- c.m }
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !errors.Is(e.state.lastErr, context.DeadlineExceeded) {
+		t.Fatalf("lastErr = %v", e.state.lastErr)
 	}
 }

@@ -2,10 +2,7 @@ package collector
 
 import (
 	"context"
-	"errors"
 	"strings"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
@@ -77,20 +74,12 @@ type extensionsCollector struct {
 	environment func(ctx context.Context, envID string) ([]kinsta.EnvironmentExtension, error)
 }
 
-func newPluginsCollector(src SitesSource) (itemCollector, error) {
-	s, ok := src.(PluginsSource)
-	if !ok {
-		return nil, errors.New("the API source has no CompanyPlugins/EnvironmentPlugins methods")
-	}
-	return &extensionsCollector{kinds: "plugins", d: pluginDescs, company: s.CompanyPlugins, environment: s.EnvironmentPlugins}, nil
+func newPluginsCollector(api API) itemCollector {
+	return &extensionsCollector{kinds: "plugins", d: pluginDescs, company: api.CompanyPlugins, environment: api.EnvironmentPlugins}
 }
 
-func newThemesCollector(src SitesSource) (itemCollector, error) {
-	s, ok := src.(ThemesSource)
-	if !ok {
-		return nil, errors.New("the API source has no CompanyThemes/EnvironmentThemes methods")
-	}
-	return &extensionsCollector{kinds: "themes", d: themeDescs, company: s.CompanyThemes, environment: s.EnvironmentThemes}, nil
+func newThemesCollector(api API) itemCollector {
+	return &extensionsCollector{kinds: "themes", d: themeDescs, company: api.CompanyThemes, environment: api.EnvironmentThemes}
 }
 
 func (c *extensionsCollector) scope(fallback bool) scope {
@@ -104,19 +93,7 @@ func (c *extensionsCollector) fallbackDescription() string {
 	return "using one GET /sites/environments/{env_id}/" + c.kinds + " per environment instead (no vulnerability data)"
 }
 
-func (c *extensionsCollector) descs() []*prometheus.Desc {
-	d := c.d
-	var descs []*prometheus.Desc
-	for _, f := range []*gaugeFamily{d.envByStatus, d.envUpdates, d.envVulnerable, d.installs, d.vulnerableInstalls, d.updates, d.lastUpdated} {
-		descs = append(descs, f.desc)
-	}
-	return descs
-}
-
 func (c *extensionsCollector) refresh(ctx context.Context, req *request) (result, error) {
-	if err := req.pace(ctx); err != nil {
-		return result{}, err
-	}
 	if req.fallback {
 		list, err := c.environment(ctx, req.envID)
 		if err != nil {

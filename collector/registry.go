@@ -34,7 +34,7 @@ type definition struct {
 	enabledByDefault bool
 	interval         time.Duration
 	help             string
-	newCollector     func(source SitesSource) (itemCollector, error)
+	newCollector     func(api API) itemCollector
 }
 
 // definitions is the registry, in the order flags and series are listed.

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -59,7 +58,7 @@ func (s *series) equal(o *series) bool {
 	}
 	for i, g := range s.gauges {
 		h := o.gauges[i]
-		if g.family != h.family || !slices.Equal(g.rows.labels, h.rows.labels) || !slices.Equal(g.rows.values, h.rows.values) {
+		if g.family != h.family || !g.rows.equal(&h.rows) {
 			return false
 		}
 	}
@@ -75,16 +74,8 @@ func (s *series) len() int {
 	return n
 }
 
-// collectGauges sends the gauges as const metrics.
-func (s *series) collectGauges(ch chan<- prometheus.Metric) {
-	for _, g := range s.gauges {
-		g.family.collect(&g.rows, ch)
-	}
-}
-
-// gaugeFamilies yields the gauges as exposition.Cache's gauge family source
-// wants them; false when yield asked to stop.
-func (s *series) gaugeFamilies(yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
+// gaugeFamilies hands the gauges to yield; false when yield asked to stop.
+func (s *series) gaugeFamilies(yield GaugeYield) bool {
 	for _, g := range s.gauges {
 		if len(g.rows.values) > 0 && !yield(g.family.name, g.family.help, g.family.labels, g.rows.labels, g.rows.values) {
 			return false

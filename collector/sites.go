@@ -1,6 +1,10 @@
-// Package collector turns Kinsta API data into Prometheus metrics. It knows
-// nothing of HTTP serving: main.go decides when to refresh (with the scrape's
-// deadline) and how to expose the registry.
+// Package collector turns Kinsta API data into Prometheus metrics: one
+// company's Exporter keeps immutable snapshots of GET /sites and of the
+// switchable background collectors, and serves them as a Source (source.go)
+// that a renderer caches part by part. It knows nothing of HTTP: the server
+// package decides when to refresh (with the scrape's deadline) and renders.
+// To add a collector: a file like backups.go, one line in registry.go, and
+// its methods in the API interface (api.go).
 package collector
 
 import (
@@ -25,7 +29,7 @@ var upDesc = prometheus.NewDesc("kinsta_up",
 
 // The site series: tens of thousands at 10,000 sites, so they are kept as
 // label values (siteRows), not as const metrics, and rendered without
-// client_golang (see SiteSeries).
+// client_golang.
 var (
 	siteInfo = newGaugeFamily("kinsta_site_info",
 		"Information about a Kinsta WordPress site (GET /sites, cached); always 1.",
@@ -48,32 +52,18 @@ var (
 
 	// siteFamilies are the families of a sites snapshot, in siteRows order.
 	siteFamilies = []*gaugeFamily{siteInfo, siteStatus, siteLabel, envInfo, envBlocked, envPremium}
-
-	siteInfoDesc, siteStatusDesc, siteLabelDesc = siteInfo.desc, siteStatus.desc, siteLabel.desc
-	envInfoDesc, envBlockedDesc, envPremiumDesc = envInfo.desc, envBlocked.desc, envPremium.desc
-	// siteDescs are the descriptors of the series built from a sites snapshot.
-	siteDescs = []*prometheus.Desc{siteInfoDesc, siteStatusDesc, siteLabelDesc, envInfoDesc, envBlockedDesc, envPremiumDesc}
 )
 
-// gaugeFamily is a family of gauges: its descriptor, and the name, help and
-// label names that rendering it without client_golang needs.
+// gaugeFamily is a family of gauges: the name, help and label names that
+// rendering it needs.
 type gaugeFamily struct {
-	desc   *prometheus.Desc
 	name   string
 	help   string
 	labels []string
 }
 
 func newGaugeFamily(name, help string, labels ...string) *gaugeFamily {
-	return &gaugeFamily{desc: prometheus.NewDesc(name, help, labels, nil), name: name, help: help, labels: labels}
-}
-
-// collect sends rows of the family as const metrics.
-func (f *gaugeFamily) collect(rows *gaugeRows, ch chan<- prometheus.Metric) {
-	arity := len(f.labels)
-	for j, v := range rows.values {
-		ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, v, rows.labels[j*arity:(j+1)*arity]...)
-	}
+	return &gaugeFamily{name: name, help: help, labels: labels}
 }
 
 // gaugeRows are the series of one gauge family: per series its label values
@@ -81,6 +71,10 @@ func (f *gaugeFamily) collect(rows *gaugeRows, ch chan<- prometheus.Metric) {
 type gaugeRows struct {
 	labels []string
 	values []float64
+}
+
+func (r *gaugeRows) equal(o *gaugeRows) bool {
+	return slices.Equal(r.labels, o.labels) && slices.Equal(r.values, o.values)
 }
 
 func (r *gaugeRows) add(value float64, labels ...string) {
@@ -117,19 +111,22 @@ func (s *siteRows) series() int {
 	return n
 }
 
-// collect sends the rows as const metrics.
-func (s *siteRows) collect(ch chan<- prometheus.Metric) {
-	if s == nil {
-		return
+// equal reports whether o holds the same rows.
+func (s *siteRows) equal(o *siteRows) bool {
+	if s == nil || o == nil {
+		return s == o
 	}
-	for i, f := range siteFamilies {
-		f.collect(&s[i], ch)
+	for i := range s {
+		if !s[i].equal(&o[i]) {
+			return false
+		}
 	}
+	return true
 }
 
-// families yields each non-empty family as exposition.Cache's gauge family
-// source wants it; false when yield asked to stop.
-func (s *siteRows) families(yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
+// families hands each non-empty family to yield; false when yield asked to
+// stop.
+func (s *siteRows) families(yield GaugeYield) bool {
 	if s == nil {
 		return true
 	}

@@ -2,9 +2,6 @@ package collector
 
 import (
 	"context"
-	"errors"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
@@ -38,28 +35,17 @@ var usageKinds = [...]struct {
 
 type usageCollector struct{ src UsageSource }
 
-func newUsageCollector(src SitesSource) (itemCollector, error) {
-	s, ok := src.(UsageSource)
-	if !ok {
-		return nil, errors.New("the API source has no SiteUsageThisMonth method")
-	}
-	return usageCollector{s}, nil
+func newUsageCollector(api API) itemCollector {
+	return usageCollector{api}
 }
 
 func (usageCollector) scope(bool) scope { return scopeSite }
-
-func (usageCollector) descs() []*prometheus.Desc {
-	return []*prometheus.Desc{siteVisitsFamily.desc, siteBandwidthFamily.desc, siteCDNBandwidthFamily.desc}
-}
 
 // refresh makes the three calls of a site; if one fails the site keeps its
 // last good numbers for all three.
 func (c usageCollector) refresh(ctx context.Context, req *request) (result, error) {
 	var m series
 	for _, u := range usageKinds {
-		if err := req.pace(ctx); err != nil {
-			return result{}, err
-		}
 		v, err := c.src.SiteUsageThisMonth(ctx, req.siteID, u.kind)
 		if err != nil {
 			return result{}, err

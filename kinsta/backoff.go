@@ -1,6 +1,7 @@
 package kinsta
 
 import (
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -106,4 +107,22 @@ func jittered(n int) time.Duration {
 	}
 	half := exp / 2
 	return half + rand.N(half+1)
+}
+
+// minHoldOff is the least HoldOff returns for a rate-limit error: a 429
+// whose window already closed still means the key is at its limit.
+const minHoldOff = time.Second
+
+// HoldOff is how long every caller of the client should send nothing after
+// err: for a rate-limit error, the back-off window the client opened for the
+// whole process (Retry-After, or the exponential back-off), at least a
+// second; 0 for any other error or none. This is the one place that decides
+// what a 429 means for callers; the client itself already waits out the
+// window before its next request.
+func HoldOff(err error) time.Duration {
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindRateLimited {
+		return 0
+	}
+	return max(e.RetryAfter, minHoldOff)
 }

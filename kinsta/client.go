@@ -120,6 +120,13 @@ func cmpOr(v, def string) string {
 	return v
 }
 
+// CheckBaseURL reports whether raw is a usable API base URL (Config.BaseURL):
+// http or https, a host, no credentials, query or fragment.
+func CheckBaseURL(raw string) error {
+	_, err := parseBaseURL(raw)
+	return err
+}
+
 func parseBaseURL(raw string) (string, error) {
 	if raw == "" {
 		raw = DefaultBaseURL

@@ -76,7 +76,7 @@ func newFleet(t *testing.T, a *api, clk *clock, collectors map[string]time.Durat
 func gather(t *testing.T, f *Fleet) string {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(f.SiteSeries(), f.StateSeries())
+	reg.MustRegister(collector.GaugesCollector(f, collector.SitesPart), collector.LiveCollector(f))
 	n, err := testutil.GatherAndCount(reg)
 	if err != nil {
 		t.Fatalf("gather: %v", err)
@@ -108,7 +108,7 @@ func TestCompaniesWithTheirOwnKeys(t *testing.T) {
 		t.Fatalf("clients %d, sites calls %d %d", *clients, a.sitesCalls("key-a"), a.sitesCalls("key-b"))
 	}
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(f.SiteSeries(), f.StateSeries())
+	reg.MustRegister(collector.GaugesCollector(f, collector.SitesPart), collector.LiveCollector(f))
 	want := `
 # HELP kinsta_company_info A Kinsta company the exporter is configured to export (--config.file or --kinsta.company), with its name from the configuration file (empty when none is given); always 1.
 # TYPE kinsta_company_info gauge
@@ -122,7 +122,7 @@ kinsta_up{company="company-b"} 1
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "kinsta_company_info", "kinsta_up"); err != nil {
 		t.Fatal(err)
 	}
-	if n := testutil.CollectAndCount(f.SiteSeries(), "kinsta_site_info"); n != 3 {
+	if n := testutil.CollectAndCount(collector.GaugesCollector(f, collector.SitesPart), "kinsta_site_info"); n != 3 {
 		t.Fatalf("%d kinsta_site_info series, want 3", n)
 	}
 }
@@ -139,8 +139,8 @@ func TestReloadKeepsTheCacheOfUnchangedCompanies(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Refresh(context.Background())
-	gen := f.Generation()
-	if f.Generation() != gen {
+	gen := f.Generation(collector.SitesPart)
+	if f.Generation(collector.SitesPart) != gen {
 		t.Fatal("generation moved without a change")
 	}
 
@@ -149,7 +149,7 @@ func TestReloadKeepsTheCacheOfUnchangedCompanies(t *testing.T) {
 	if err != nil || len(ch.Kept) != 2 || len(ch.Added)+len(ch.Removed)+len(ch.Restarted) != 0 {
 		t.Fatalf("%+v %v", ch, err)
 	}
-	if f.Generation() != gen {
+	if f.Generation(collector.SitesPart) != gen {
 		t.Fatal("an identical reload changed the generation")
 	}
 
@@ -163,7 +163,7 @@ func TestReloadKeepsTheCacheOfUnchangedCompanies(t *testing.T) {
 		strings.Join(ch.Kept, ",") != "company-a" || strings.Join(ch.Renamed, ",") != "company-a" {
 		t.Fatalf("changes %+v", ch)
 	}
-	if f.Generation() == gen {
+	if f.Generation(collector.SitesPart) == gen {
 		t.Fatal("a reload that changed the companies kept the generation")
 	}
 	f.Refresh(context.Background())
@@ -209,7 +209,7 @@ func TestLookupMakesNoAPICall(t *testing.T) {
 		t.Fatalf("%d API calls before any refresh", n)
 	}
 	target.Refresh(context.Background())
-	if n := testutil.CollectAndCount(target, "kinsta_site_info", "kinsta_up", "kinsta_company_info"); n != 3 {
+	if n := testutil.CollectAndCount(everything(target), "kinsta_site_info", "kinsta_up", "kinsta_company_info"); n != 3 {
 		t.Fatalf("%d series", n)
 	}
 }
@@ -233,7 +233,7 @@ func TestDiscoveredCompany(t *testing.T) {
 	if _, ok := f.Lookup("company-a"); !ok {
 		t.Fatal("discovered company not found")
 	}
-	if n := testutil.CollectAndCount(f.SiteSeries(), "kinsta_company_info"); n != 0 {
+	if n := testutil.CollectAndCount(collector.GaugesCollector(f, collector.SitesPart), "kinsta_company_info"); n != 0 {
 		t.Fatalf("kinsta_company_info for a company not configured: %d", n)
 	}
 }
@@ -272,7 +272,7 @@ func TestQueueSeriesMergedAcrossCompanies(t *testing.T) {
 	}
 	f.Refresh(context.Background())
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(f.SiteSeries(), f.StateSeries())
+	reg.MustRegister(collector.GaugesCollector(f, collector.SitesPart), collector.LiveCollector(f))
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatalf("gather: %v", err)

@@ -12,8 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/kinsta-exporter/kinsta_exporter/collector/exposition"
+	"github.com/kinsta-exporter/kinsta_exporter/collector"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
+	"github.com/kinsta-exporter/kinsta_exporter/server/exposition"
 )
 
 // TestSiteSeriesRenderedFromRows: the fleet's site series are a
@@ -29,28 +30,25 @@ func TestSiteSeriesRenderedFromRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Refresh(context.Background())
-	src, ok := f.SiteSeries().(exposition.GaugeFamilySource)
-	if !ok {
-		t.Fatal("the fleet's SiteSeries is no GaugeFamilySource")
-	}
 	n := 0
-	if !src.GaugeFamilies(func(_, _ string, _, _ []string, values []float64) bool { n += len(values); return true }) {
-		t.Fatal("GaugeFamilies did not hand over everything")
+	if !f.Gauges(collector.SitesPart, func(_, _ string, _, _ []string, values []float64) bool { n += len(values); return true }) {
+		t.Fatal("Gauges did not hand over everything")
 	}
-	if want := testCount(t, f.SiteSeries()); n != want {
-		t.Fatalf("GaugeFamilies handed over %d series, Collect sends %d", n, want)
+	// kinsta_company_info of both companies and 2+1 sites' info and status.
+	if want := 2 + 3 + 3; n != want {
+		t.Fatalf("Gauges handed over %d series, want %d", n, want)
 	}
-
-	checkRenderedFromRows(t, f.SiteSeries(), f.Generation)
+	checkRenderedFromRows(t, f, collector.SitesPart)
 }
 
-// checkRenderedFromRows: a cache of src renders what a gather of it says.
-func checkRenderedFromRows(t *testing.T, src prometheus.Collector, generation func() uint64) {
+// checkRenderedFromRows: a cache of src's part renders what a gather of its
+// const metrics says.
+func checkRenderedFromRows(t *testing.T, src collector.Source, part string) {
 	t.Helper()
 	empty := prometheus.NewRegistry()
-	ours := exposition.Handler(empty, []*exposition.Cache{exposition.NewCache(src, generation, nil)}, exposition.HandlerOpts{})
+	ours := exposition.Handler(empty, []*exposition.Cache{exposition.NewCache(src, part, nil)}, exposition.HandlerOpts{})
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(src)
+	reg.MustRegister(collector.GaugesCollector(src, part))
 	plain := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	got, want := httptest.NewRecorder(), httptest.NewRecorder()
 	ours.ServeHTTP(got, httptest.NewRequest("GET", "/metrics", nil))
@@ -76,26 +74,40 @@ func TestItemSeriesAcrossCompanies(t *testing.T) {
 	t.Cleanup(cancel)
 	f.Start(ctx)
 	f.Refresh(ctx) // a scrape: the background refreshers start working
-	usage := f.ItemSeries("usage")
+	usage := collector.GaugesCollector(f, "usage")
 	for deadline := time.Now().Add(10 * time.Second); testCount(t, usage) < 9; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d usage series of 3 sites, want 9", testCount(t, usage))
 		}
 	}
-	checkRenderedFromRows(t, usage, func() uint64 { return f.ItemGeneration("usage") })
-	g := f.ItemGeneration("usage")
-	if f.ItemGeneration("usage") != g {
+	checkRenderedFromRows(t, f, "usage")
+	g := f.Generation("usage")
+	if f.Generation("usage") != g {
 		t.Fatal("the item generation moved without a change")
 	}
 	if _, err := f.Apply([]Company{{ID: "company-a", Key: "key-a"}}); err != nil {
 		t.Fatal(err)
 	}
-	if f.ItemGeneration("usage") == g {
+	if f.Generation("usage") == g {
 		t.Fatal("removing a company did not move the item generation")
 	}
 	if n := testCount(t, usage); n != 6 {
 		t.Fatalf("%d usage series after company-b was removed, want 6", n)
 	}
+}
+
+// everything is src's gauges of every part and its live series.
+func everything(src collector.Source) prometheus.Collector {
+	return sourceCollector{src}
+}
+
+type sourceCollector struct{ src collector.Source }
+
+func (sourceCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
+	collector.GaugesCollector(c.src, collector.Parts(map[string]time.Duration{"usage": 0, "apikey": 0})...).Collect(ch)
+	c.src.CollectLive(ch)
 }
 
 func testCount(t *testing.T, c prometheus.Collector) int {

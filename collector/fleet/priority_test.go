@@ -130,7 +130,7 @@ func companyUp(t *testing.T, f *Fleet, id string) float64 {
 func kinstaUp(t *testing.T, f *Fleet) map[string]float64 {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(f.StateSeries())
+	reg.MustRegister(collector.LiveCollector(f))
 	fams, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
+	"github.com/kinsta-exporter/kinsta_exporter/collector"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -22,21 +22,7 @@ import (
 type HandlerOpts struct {
 	// ErrorLog receives gathering and encoding errors; nil discards them.
 	ErrorLog Logger
-	// MaxRequestsInFlight limits how many requests gather and write at once.
-	// Unlike promhttp, which answers 503 at once, a request waits for a slot
-	// while its client waits, up to QueueTimeout, before it gets the 503:
-	// scrapes that waited together for a refresh arrive together, and each
-	// needs a slot only for milliseconds; a 503 fails the scrape as surely as
-	// its timeout would. 0 or less: no limit.
-	MaxRequestsInFlight int
-	// QueueTimeout is the longest a request waits for a slot; 0 means
-	// DefaultQueueTimeout, less than 0 no waiting.
-	QueueTimeout time.Duration
 }
-
-// DefaultQueueTimeout is HandlerOpts.QueueTimeout's default: Prometheus'
-// default scrape timeout, which ends the wait first by closing the request.
-const DefaultQueueTimeout = 10 * time.Second
 
 // Handler serves the caches' renderings, in order, followed by live's
 // families, freshly gathered, as one exposition. It negotiates like
@@ -53,24 +39,27 @@ const DefaultQueueTimeout = 10 * time.Second
 // one gzip member: each cached part is kept as a byte-aligned DEFLATE stream
 // without a final block, the live part is compressed per request as the
 // following blocks, and the trailer's CRC-32 combines the parts' CRCs.
+//
+// It has no limit of its own on concurrent requests: the server's request
+// policy admits a request before it gets here, renders included.
 func Handler(live prometheus.Gatherer, caches []*Cache, opts HandlerOpts) http.Handler {
-	h := &handler{live: live, caches: caches, errorLog: opts.ErrorLog, queueTimeout: opts.QueueTimeout}
-	if opts.MaxRequestsInFlight > 0 {
-		h.inFlight = make(chan struct{}, opts.MaxRequestsInFlight)
+	return &handler{live: live, caches: caches, errorLog: opts.ErrorLog}
+}
+
+// Caches returns one cache per part of src, in order.
+func Caches(src collector.Source, parts []string, errorLog Logger) []*Cache {
+	caches := make([]*Cache, len(parts))
+	for i, part := range parts {
+		caches[i] = NewCache(src, part, errorLog)
 	}
-	if h.queueTimeout == 0 {
-		h.queueTimeout = DefaultQueueTimeout
-	}
-	return h
+	return caches
 }
 
 type handler struct {
-	live         prometheus.Gatherer
-	caches       []*Cache
-	errorLog     Logger
-	inFlight     chan struct{}
-	queueTimeout time.Duration
-	clashed      atomic.Bool // a live family clashed with a cached one (logged once)
+	live     prometheus.Gatherer
+	caches   []*Cache
+	errorLog Logger
+	clashed  atomic.Bool // a live family clashed with a cached one (logged once)
 }
 
 var (
@@ -109,31 +98,6 @@ func (h *handler) logf(format string, args ...any) {
 	}
 }
 
-// acquire takes an in-flight slot, waiting up to the queue timeout or until
-// the client goes away; false means answer 503.
-func (h *handler) acquire(req *http.Request) bool {
-	if h.inFlight == nil {
-		return true
-	}
-	select {
-	case h.inFlight <- struct{}{}:
-		return true
-	default:
-	}
-	if h.queueTimeout < 0 {
-		return false
-	}
-	t := time.NewTimer(h.queueTimeout)
-	defer t.Stop()
-	select {
-	case h.inFlight <- struct{}{}:
-		return true
-	case <-t.C:
-	case <-req.Context().Done():
-	}
-	return false
-}
-
 func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	negotiated := expfmt.NegotiateAccept(req.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...)
 	// Rendering pins the escaping scheme: every name here is a legacy name,
@@ -142,23 +106,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	format := negotiated.WithEscapingScheme(model.UnderscoreEscaping)
 	gz := acceptsGzip(req)
 	filter := nameFilter(req)
-	// Concurrent requests share one render of each cached part; waiting for
-	// it holds no slot. A name[] request picks families out of the identity
-	// renderings.
+	// Concurrent requests share one render of each cached part. A name[]
+	// request picks families out of the identity renderings.
 	cached := make([]*rendering, len(h.caches))
 	cachedFamilies := 0
 	for i, c := range h.caches {
 		cached[i] = c.get(format, gz && filter == nil)
 		cachedFamilies += len(cached[i].names)
-	}
-
-	if !h.acquire(req) {
-		http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", cap(h.inFlight)),
-			http.StatusServiceUnavailable)
-		return
-	}
-	if h.inFlight != nil {
-		defer func() { <-h.inFlight }()
 	}
 
 	mfs, err := h.live.Gather()

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
@@ -50,17 +49,16 @@ func newBenchSetup(tb testing.TB, n int) *benchSetup {
 	tb.Helper()
 	src := &source{}
 	src.set(generatedSites(tb, n), nil)
-	exp := collector.New(src, collector.Config{Companies: []string{"bench"}, CacheTTL: time.Hour,
-		RefreshTimeout: time.Minute, MaxStaleness: time.Hour}, log.NewNopLogger())
+	exp := newExporter(tb, src, "bench", time.Now)
 	exp.Refresh(context.Background())
 	s := &benchSetup{live: prometheus.NewRegistry()}
-	s.live.MustRegister(exp.StateSeries(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	s.live.MustRegister(collector.LiveCollector(exp), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("kinsta_exporter"))
 	collector.InstrumentTransport(http.DefaultTransport, s.live)
-	s.cache = NewCache(exp.SiteSeries(), exp.Generation, nil)
+	s.cache = NewCache(exp, collector.SitesPart, nil)
 	s.ours = promhttp.InstrumentMetricHandler(s.live, Handler(s.live, []*Cache{s.cache}, HandlerOpts{}))
 	both := prometheus.NewRegistry()
-	both.MustRegister(exp, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	both.MustRegister(collector.GaugesCollector(exp, collector.SitesPart), collector.LiveCollector(exp), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("kinsta_exporter"))
 	s.baseline = promhttp.InstrumentMetricHandler(both, promhttp.HandlerFor(both, promhttp.HandlerOpts{EnableOpenMetrics: true}))
 	return s

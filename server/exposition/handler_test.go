@@ -30,8 +30,10 @@ import (
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
 
-// source is a SitesSource whose answers the test switches.
+// source is a collector.API whose answers to GET /sites the test
+// switches; the collectors' other methods are not called.
 type source struct {
+	collector.API
 	mu    sync.Mutex
 	sites []kinsta.Site
 	err   error
@@ -103,8 +105,7 @@ func newFixture(t testing.TB, sites []kinsta.Site) *fixture {
 	t.Helper()
 	f := &fixture{src: &source{}, clock: &clock{now: time.Unix(1_700_000_000, 0)}}
 	f.src.set(sites, nil)
-	f.exp = collector.New(f.src, collector.Config{Companies: []string{"c1"}, CacheTTL: time.Minute,
-		RefreshTimeout: 5 * time.Second, MaxStaleness: time.Hour, Now: f.clock.Now}, log.NewNopLogger())
+	f.exp = newExporter(t, f.src, "c1", f.clock.Now)
 	f.exp.Refresh(context.Background())
 
 	f.live = prometheus.NewRegistry()
@@ -116,22 +117,49 @@ func newFixture(t testing.TB, sites []kinsta.Site) *fixture {
 	gauge.WithLabelValues(`a"b`).Set(1)
 	summary := prometheus.NewSummary(prometheus.SummaryOpts{Name: "test_latency_seconds", Help: "Latency.", Objectives: map[float64]float64{0.5: 0.05}})
 	summary.Observe(2)
-	f.live.MustRegister(f.counter, hist, gauge, summary, f.exp.StateSeries())
+	f.live.MustRegister(f.counter, hist, gauge, summary, collector.LiveCollector(f.exp))
 
-	f.cache = NewCache(f.exp.SiteSeries(), f.exp.Generation, nil)
-	// A second cached part, gathered (not a GaugeFamilySource), so that
-	// responses join two cached parts: their DEFLATE streams and CRCs.
-	other := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "test_cached_items", Help: "A second cached part."}, []string{"item"})
+	f.cache = NewCache(f.exp, collector.SitesPart, nil)
+	// A second cached part, so that responses join two cached parts: their
+	// DEFLATE streams and CRCs.
+	other := &staticSource{name: "test_cached_items", help: "A second cached part.", labelNames: []string{"item"}}
 	for i := range 300 {
-		other.WithLabelValues(fmt.Sprintf("item-%03d", i)).Set(float64(i))
+		other.labels = append(other.labels, fmt.Sprintf("item-%03d", i))
+		other.values = append(other.values, float64(i))
 	}
-	f.caches = []*Cache{f.cache, NewCache(other, func() uint64 { return 1 }, nil)}
+	f.caches = []*Cache{f.cache, NewCache(other, "other", nil)}
 	f.handler = Handler(f.live, f.caches, HandlerOpts{})
 	// The reference is the plain way: one registry with the whole exporter.
 	full := prometheus.NewRegistry()
-	full.MustRegister(f.counter, hist, gauge, summary, f.exp, other)
+	full.MustRegister(f.counter, hist, gauge, summary, collector.GaugesCollector(f.exp, collector.SitesPart),
+		collector.LiveCollector(f.exp), collector.GaugesCollector(other, "other"))
 	f.reference = promhttp.HandlerFor(full, promhttp.HandlerOpts{EnableOpenMetrics: true})
 	return f
+}
+
+func newExporter(t testing.TB, src collector.API, company string, now func() time.Time) *collector.Exporter {
+	t.Helper()
+	exp, err := collector.New(src, collector.Config{Company: company, CacheTTL: time.Minute,
+		RefreshTimeout: 5 * time.Second, MaxStaleness: time.Hour, Now: now}, log.NewNopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exp
+}
+
+// staticSource is a collector.Source of one fixed family.
+type staticSource struct {
+	name, help string
+	labelNames []string
+	labels     []string // flat, len(labelNames) per value
+	values     []float64
+}
+
+func (*staticSource) Refresh(context.Context)              {}
+func (*staticSource) Generation(string) uint64             { return 1 }
+func (*staticSource) CollectLive(chan<- prometheus.Metric) {}
+func (s *staticSource) Gauges(_ string, yield collector.GaugeYield) bool {
+	return yield(s.name, s.help, s.labelNames, s.labels, s.values)
 }
 
 type response struct {
@@ -555,52 +583,6 @@ func TestAcceptEncoding(t *testing.T) {
 	}
 }
 
-func TestMaxRequestsInFlight(t *testing.T) {
-	f := newFixture(t, testSites)
-	// blocking's first Gather waits for release; later ones do not.
-	blocking := func() (prometheus.Gatherer, chan struct{}, chan struct{}) {
-		entered, release := make(chan struct{}), make(chan struct{})
-		var once sync.Once
-		return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
-			once.Do(func() { close(entered); <-release })
-			return f.live.Gather()
-		}), entered, release
-	}
-
-	g, entered, release := blocking()
-	h := Handler(g, f.caches, HandlerOpts{MaxRequestsInFlight: 1, QueueTimeout: 50 * time.Millisecond})
-	done := make(chan response)
-	go func() { done <- get(t, h, "/metrics") }()
-	<-entered
-	start := time.Now()
-	if r := get(t, h, "/metrics"); r.code != http.StatusServiceUnavailable {
-		t.Fatalf("second request: %d, want 503", r.code)
-	}
-	if waited := time.Since(start); waited < 50*time.Millisecond {
-		t.Fatalf("the second request waited %s for a slot, want the queue timeout", waited)
-	}
-	close(release)
-	if r := <-done; r.code != 200 {
-		t.Fatalf("first request: %d", r.code)
-	}
-
-	// A request that finds the slot taken gets it once it is free.
-	g, entered, release = blocking()
-	h = Handler(g, f.caches, HandlerOpts{MaxRequestsInFlight: 1})
-	go func() { done <- get(t, h, "/metrics") }()
-	<-entered
-	queued := make(chan response)
-	go func() { queued <- get(t, h, "/metrics") }()
-	time.Sleep(20 * time.Millisecond) // let it queue
-	close(release)
-	if r := <-done; r.code != 200 {
-		t.Fatalf("first request: %d", r.code)
-	}
-	if r := <-queued; r.code != 200 {
-		t.Fatalf("queued request: %d, want 200", r.code)
-	}
-}
-
 type recordingLog struct {
 	mu    sync.Mutex
 	lines []string
@@ -636,7 +618,7 @@ func TestGatherErrorsContinue(t *testing.T) {
 		mfs, _ := f.live.Gather()
 		return mfs[:1], errors.New("boom")
 	})
-	h := Handler(failing, []*Cache{NewCache(f.exp.SiteSeries(), f.exp.Generation, logs)}, HandlerOpts{ErrorLog: logs})
+	h := Handler(failing, []*Cache{NewCache(f.exp, collector.SitesPart, logs)}, HandlerOpts{ErrorLog: logs})
 	r := get(t, h, "/metrics")
 	if r.code != 200 || !strings.Contains(string(r.body), "kinsta_site_info{") {
 		t.Fatalf("%d\n%s", r.code, r.body)
@@ -645,20 +627,11 @@ func TestGatherErrorsContinue(t *testing.T) {
 		t.Fatalf("logs: %q", logs.lines)
 	}
 	empty := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return nil, errors.New("all gone") })
-	h = Handler(empty, []*Cache{NewCache(invalidCollector{}, func() uint64 { return 0 }, logs)}, HandlerOpts{ErrorLog: logs})
+	invalid := &staticSource{name: "", help: "Invalid.", values: []float64{1}} // no name: invalid in any scheme
+	h = Handler(empty, []*Cache{NewCache(invalid, "invalid", logs)}, HandlerOpts{ErrorLog: logs})
 	if r := get(t, h, "/metrics"); r.code != http.StatusInternalServerError {
 		t.Fatalf("nothing gathered: %d, want 500 as promhttp", r.code)
 	}
-}
-
-// invalidCollector only sends an invalid metric: Gather reports an error.
-type invalidCollector struct{}
-
-var invalidDesc = prometheus.NewDesc("invalid", "Invalid.", nil, nil)
-
-func (invalidCollector) Describe(ch chan<- *prometheus.Desc) { ch <- invalidDesc }
-func (invalidCollector) Collect(ch chan<- prometheus.Metric) {
-	ch <- prometheus.NewInvalidMetric(invalidDesc, errors.New("broken"))
 }
 
 func TestVariantsAreBounded(t *testing.T) {
@@ -677,47 +650,40 @@ func TestVariantsAreBounded(t *testing.T) {
 	}
 }
 
-// countingSource wraps a GaugeFamilySource, counting Collect calls, and can
-// refuse to hand over its rows.
-type countingSource struct {
-	GaugeFamilySource
-	mu       sync.Mutex
-	collects int
-	refuse   bool
-}
+// refusingSource hands over a family whose name the text formats cannot
+// carry without escaping, so that rendering falls back to gathering.
+type refusingSource struct{ collector.Source }
 
-func (c *countingSource) Collect(ch chan<- prometheus.Metric) {
-	c.mu.Lock()
-	c.collects++
-	c.mu.Unlock()
-	c.GaugeFamilySource.Collect(ch)
-}
-
-func (c *countingSource) GaugeFamilies(yield func(name, help string, labelNames, labelValues []string, values []float64) bool) bool {
-	if c.refuse {
-		return false
-	}
-	return c.GaugeFamilySource.GaugeFamilies(yield)
+func (s refusingSource) Gauges(part string, yield collector.GaugeYield) bool {
+	return s.Source.Gauges(part, yield) && yield("test.dotted", "Needs escaping.", nil, nil, []float64{1})
 }
 
 // TestRowsAreRenderedWithoutGathering: the text formats come from the rows;
-// protobuf, and a source that refuses, are gathered; both equal promhttp's.
+// protobuf, and rows the text formats cannot carry as they are, are
+// gathered; both equal promhttp's.
 func TestRowsAreRenderedWithoutGathering(t *testing.T) {
 	f := newFixture(t, testSites)
 	for _, refuse := range []bool{false, true} {
-		src := &countingSource{GaugeFamilySource: f.exp.SiteSeries().(GaugeFamilySource), refuse: refuse}
-		h := Handler(f.live, []*Cache{NewCache(src, f.exp.Generation, nil), f.caches[1]}, HandlerOpts{})
+		var src collector.Source = f.exp
+		if refuse {
+			src = refusingSource{f.exp}
+		}
+		cache := NewCache(src, collector.SitesPart, nil)
+		h := Handler(f.live, []*Cache{cache, f.caches[1]}, HandlerOpts{})
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(f.live, collector.GaugesCollector(src, collector.SitesPart), collector.GaugesCollector(f.caches[1].source, "other"))
+		reference := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
 		for _, accept := range []string{"", "application/openmetrics-text;version=1.0.0"} {
 			for _, ae := range []string{"", "gzip"} {
-				got, want := get(t, h, "/metrics", "Accept", accept, "Accept-Encoding", ae), get(t, f.reference, "/metrics", "Accept", accept)
+				got, want := get(t, h, "/metrics", "Accept", accept, "Accept-Encoding", ae), get(t, reference, "/metrics", "Accept", accept)
 				compareBlocks(t, got.body, want.body)
 			}
 		}
-		if gathered := src.collects > 0; gathered != refuse {
-			t.Fatalf("refuse=%v: %d gathers for the text formats", refuse, src.collects)
+		if gathered := cache.Gathers() > 0; gathered != refuse {
+			t.Fatalf("refuse=%v: %d gathers for the text formats", refuse, cache.Gathers())
 		}
 		get(t, h, "/metrics", "Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
-		if src.collects == 0 {
+		if cache.Gathers() == 0 {
 			t.Fatal("protobuf was not gathered")
 		}
 	}
@@ -729,7 +695,7 @@ func TestRowsAreRenderedWithoutGathering(t *testing.T) {
 func TestLargeGzipIsOneStream(t *testing.T) {
 	f := newFixture(t, generatedSites(t, 3000))
 	for _, identityFirst := range []bool{false, true} {
-		h := Handler(f.live, []*Cache{NewCache(f.exp.SiteSeries(), f.exp.Generation, nil)}, HandlerOpts{})
+		h := Handler(f.live, []*Cache{NewCache(f.exp, collector.SitesPart, nil)}, HandlerOpts{})
 		var plain response
 		if identityFirst {
 			plain = get(t, h, "/metrics")

@@ -1,0 +1,111 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
+)
+
+// collectFunc is a function as an unchecked collector.
+type collectFunc func(ch chan<- prometheus.Metric)
+
+func (collectFunc) Describe(chan<- *prometheus.Desc)      {}
+func (f collectFunc) Collect(ch chan<- prometheus.Metric) { f(ch) }
+
+// queuedExporter is an exporter of company with one site of envs
+// environments whose work items are queued and all due, never fetched: its
+// refresher has reconciled the inventory of a first GET /sites but is not
+// running.
+func queuedExporter(t *testing.T, clock *fakeClock, company string, envs int, collectors map[string]time.Duration) *Exporter {
+	t.Helper()
+	site := kinsta.Site{ID: company + "-s1", Status: "live"}
+	for i := range envs {
+		site.Environments = append(site.Environments, kinsta.Environment{ID: fmt.Sprintf("%s-e%d", company, i)})
+	}
+	src := newFakeSource()
+	src.set(company, []kinsta.Site{site}, nil)
+	cfg := testConfig(clock, company)
+	cfg.Collectors = collectors
+	e := newExporter(t, src, cfg, log.NewNopLogger())
+	e.Refresh(context.Background())
+	e.ref.mu.Lock()
+	e.ref.reconcile(clock.Now()) // what the run loop would do first
+	e.ref.mu.Unlock()
+	return e
+}
+
+// gaugeValues are c's gauges as "name{label values}" -> value.
+func gaugeValues(t *testing.T, c prometheus.Collector) map[string]float64 {
+	t.Helper()
+	families, err := pedantic(c).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.Metric {
+			var labels []string
+			for _, l := range m.Label {
+				labels = append(labels, l.GetValue())
+			}
+			out[fmt.Sprintf("%s%v", f.GetName(), labels)] = m.GetGauge().GetValue()
+		}
+	}
+	return out
+}
+
+// TestQueueSeriesSumExporters: the refresh queue series carry no company
+// label, so whoever serves several companies sends them once, summed over
+// the exporters' QueueStats: per collector the items and due items added,
+// the oldest due time the earliest, none while nothing is due. The
+// exporters' company series go alongside without a clash.
+func TestQueueSeriesSumExporters(t *testing.T) {
+	clock := newFakeClock()
+	first := clock.Now()
+	a := queuedExporter(t, clock, "a", 2, map[string]time.Duration{backupsName: time.Hour})
+	clock.Add(time.Minute)
+	b := queuedExporter(t, clock, "b", 3, map[string]time.Duration{backupsName: time.Hour, diskName: time.Hour})
+	none := newExporter(t, newFakeSource(), testConfig(clock, "c"), log.NewNopLogger()) // no collectors
+	none.Refresh(context.Background())
+
+	if got := gaugeValues(t, collectFunc(func(ch chan<- prometheus.Metric) { CollectQueues(ch, a.QueueStats()) })); got["kinsta_exporter_refresh_queue_items[backups]"] != 2 {
+		t.Fatalf("one exporter's queue series: %v, want 2 backups items", got)
+	}
+	queues := collectFunc(func(ch chan<- prometheus.Metric) {
+		CollectQueues(ch, a.QueueStats(), b.QueueStats(), none.QueueStats(),
+			[]QueueStats{{Collector: usageName, Items: 4}}) // nothing due
+	})
+	want := map[string]float64{
+		"kinsta_exporter_refresh_queue_items[backups]":                        5,
+		"kinsta_exporter_refresh_queue_due_items[backups]":                    5,
+		"kinsta_exporter_refresh_queue_oldest_due_timestamp_seconds[backups]": unixSeconds(first),
+		"kinsta_exporter_refresh_queue_items[disk]":                           3,
+		"kinsta_exporter_refresh_queue_due_items[disk]":                       3,
+		"kinsta_exporter_refresh_queue_oldest_due_timestamp_seconds[disk]":    unixSeconds(first.Add(time.Minute)),
+		"kinsta_exporter_refresh_queue_items[usage]":                          4,
+		"kinsta_exporter_refresh_queue_due_items[usage]":                      0,
+	}
+	if got := gaugeValues(t, queues); !maps.Equal(got, want) {
+		t.Fatalf("summed queue series:\n%v\nwant\n%v", got, want)
+	}
+
+	// All companies' series and the summed queues in one gather.
+	companies := collectFunc(func(ch chan<- prometheus.Metric) {
+		for _, e := range []*Exporter{a, b, none} {
+			e.CollectCompany(ch)
+		}
+	})
+	got := gaugeValues(t, multiCollector{companies, queues})
+	for _, company := range []string{"a", "b", "c"} {
+		if got[fmt.Sprintf("kinsta_up[%s]", company)] != 1 {
+			t.Errorf("kinsta_up of %s missing or 0 next to the summed queues: %v", company, got)
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package collector
+
+import (
+	"container/heap"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
+)
+
+// The failure policy of the background refresher: what a failed refresh of
+// one item does to the schedule of that item, of its collector for the
+// company, and of the whole refresher.
+//
+//   - 429: the item stays due at the front of the queue and the whole
+//     refresher pauses for the client's back-off window (refreshItem, with
+//     kinsta.HoldOff deciding how long for the whole process).
+//   - 404: a company-wide endpoint falls back to per-environment ones; a
+//     run of 404s switches the collector off for the company for a while
+//     (Kinsta's answer when the key's role may not read the data).
+//   - Anything else: retried after min(interval, failureRetry), serving the
+//     last good data meanwhile, with one warning when a collector starts
+//     failing for a company rather than one per item.
+
+const (
+	// disableFor is the least time a collector stays off for a company after
+	// Kinsta answered 404 (the API key's role may not read the data); the
+	// collector's interval when longer.
+	disableFor = 6 * time.Hour
+	// notFoundThreshold is how many consecutive 404s of one collector's site
+	// or environment items switch it off for the company: one 404 may be a
+	// site deleted since the last GET /sites, a run of them is a permission.
+	notFoundThreshold = 3
+	// failureRetry bounds the wait before an item whose refresh failed
+	// (other than 404 and 429) is tried again.
+	failureRetry = 10 * time.Minute
+)
+
+// stateKey names a collector for a company.
+type stateKey struct{ collector, company string }
+
+// collectorState is what the refresher remembers of one collector for one
+// company beyond its items.
+type collectorState struct {
+	disabledUntil time.Time // off after 404s until then
+	disabled      bool      // logged as disabled, not yet as re-enabled
+	fallback      bool      // using per-environment endpoints
+	fallbackUntil time.Time
+	notFound      int // consecutive 404s
+	failing       int // items whose last attempt failed, for logging transitions
+	lastDuration  time.Duration
+}
+
+// isDisabled reports whether the collector is paused after 404s.
+func (st *collectorState) isDisabled(now time.Time) bool { return st.disabledUntil.After(now) }
+
+// state returns the collector's state for the company, made on first use.
+// Called with r.mu held.
+func (r *refresher) state(collector, company string) *collectorState {
+	k := stateKey{collector, company}
+	st := r.states[k]
+	if st == nil {
+		st = &collectorState{}
+		r.states[k] = st
+	}
+	return st
+}
+
+// finish records a refresh. Called with r.mu held.
+func (r *refresher) finish(it *item, reg *registered, req *request, res result, err error, end time.Time) {
+	start := req.start
+	st := r.state(it.collector, it.company)
+	wasFailing := it.state.lastErr != nil
+	it.state.lastAttempt = start
+	it.state.lastDuration = end.Sub(start)
+	it.state.lastErr = err
+	st.lastDuration = it.state.lastDuration
+	switch {
+	case err != nil && !wasFailing:
+		st.failing++
+	case err == nil && wasFailing:
+		st.failing--
+	}
+	logger := log.With(r.logger, "collector", it.collector, "company", r.companyLabel(it.company))
+	if it.siteID != "" {
+		logger = log.With(logger, "site_id", it.siteID)
+	}
+	if it.envID != "" {
+		logger = log.With(logger, "environment_id", it.envID)
+	}
+
+	switch {
+	case err == nil:
+		// The same series again, from an item that is being served, change
+		// nothing: the collector's rendering stays valid. Most refreshes
+		// of a stable fleet are such.
+		if it.state.lastSuccess.IsZero() || r.expired(it, end) || !it.series.equal(&res.series) {
+			it.reg.changes.Add(1)
+		}
+		it.state.lastSuccess = end
+		it.series = res.series
+		it.data = res.state
+		it.next = start.Add(reg.interval)
+		st.notFound = 0
+		if res.company != "" {
+			r.keyCompany = res.company
+		}
+		if wasFailing && st.failing == 0 {
+			level.Info(logger).Log("msg", "Refreshes work again")
+		}
+		level.Debug(logger).Log("msg", "Refreshed", "series", res.series.len(), "duration", it.state.lastDuration)
+	case kinsta.IsKind(err, kinsta.KindRateLimited):
+		// Still due: it keeps its place at the front of the queue, and the
+		// whole refresher pauses for the back-off.
+		if it.next.IsZero() || it.next.After(start) {
+			it.next = start
+		}
+		level.Warn(logger).Log("msg", "Kinsta API rate limit hit; pausing background refreshes", "err", err)
+	case kinsta.IsKind(err, kinsta.KindNotFound):
+		r.notFound(it, reg, st, req, err, end, logger)
+	default:
+		it.next = end.Add(min(reg.interval, failureRetry))
+		// One warning when the collector starts failing for the company, not
+		// one per environment during an outage; none when the API as a whole
+		// is unreachable or refuses the key, which the sites refresh of every
+		// scrape already reports: one failure, one warning.
+		lvl := level.Debug
+		if !wasFailing && st.failing == 1 && !apiWide(err) {
+			lvl = level.Warn
+		}
+		lvl(logger).Log("msg", "Refresh failed; serving the last good data", "kind", kinsta.KindOf(err), "err", err,
+			"last_success", formatTime(it.state.lastSuccess), "failing_items", st.failing)
+	}
+}
+
+// apiWide reports whether err is a failure of the API as a whole rather
+// than of one endpoint: it cannot be reached, or it refuses the key.
+func apiWide(err error) bool {
+	return kinsta.IsKind(err, kinsta.KindTransport) || kinsta.IsKind(err, kinsta.KindTimeout) ||
+		kinsta.IsKind(err, kinsta.KindUnauthorized)
+}
+
+// notFound handles a 404: fall back to per-environment endpoints, or after
+// enough of them switch the collector off for the company for a while, with
+// one log line.
+func (r *refresher) notFound(it *item, reg *registered, st *collectorState, req *request, err error, now time.Time, logger log.Logger) {
+	pause := max(disableFor, reg.interval)
+	if fc, ok := reg.c.(fallbackCollector); ok && !req.fallback {
+		st.fallback = true
+		st.fallbackUntil = now.Add(pause)
+		r.dirty = true
+		it.next = st.fallbackUntil // replaced by per-environment items at the next reconcile
+		level.Warn(logger).Log("msg", "Company-wide endpoint answered 404; "+fc.fallbackDescription(),
+			"until", formatTime(st.fallbackUntil), "err", err)
+		return
+	}
+	st.notFound++
+	threshold := 1
+	if sc := reg.c.scope(req.fallback); sc == scopeSite || sc == scopeEnvironment {
+		threshold = min(notFoundThreshold, r.countItems(it.collector, it.company))
+	}
+	if st.notFound < threshold {
+		it.next = now.Add(reg.interval) // a site or environment deleted since GET /sites, probably
+		level.Debug(logger).Log("msg", "Kinsta answered 404 for one item", "err", err)
+		return
+	}
+	st.notFound = 0
+	st.disabled = true
+	st.disabledUntil = now.Add(pause)
+	for _, other := range r.items {
+		if other.collector == it.collector && other.company == it.company && other.next.Before(st.disabledUntil) {
+			other.next = st.disabledUntil
+			if other.index >= 0 {
+				heap.Fix(&r.queue, other.index)
+			}
+		}
+	}
+	level.Warn(logger).Log("msg", "Collector disabled for this company: Kinsta answers 404, which also means the API key's role may not read this data",
+		"until", formatTime(st.disabledUntil), "err", err)
+}

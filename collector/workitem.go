@@ -1,0 +1,138 @@
+package collector
+
+import (
+	"context"
+	"time"
+
+	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
+)
+
+// scope is what one work item of a collector covers.
+type scope int
+
+const (
+	scopeKey         scope = iota // the API key: one item, whatever the companies
+	scopeCompany                  // one item per company
+	scopeSite                     // one item per site
+	scopeEnvironment              // one item per environment
+)
+
+// itemCollector is one switchable collector.
+type itemCollector interface {
+	// scope is the collector's item granularity; fallback is true while a
+	// collector with a fallback (fallbackCollector) uses it.
+	scope(fallback bool) scope
+	// refresh calls the API for one item and builds the item's series.
+	refresh(ctx context.Context, req *request) (result, error)
+}
+
+// fallbackCollector is a collector that, when its company-wide endpoint
+// answers 404, can fall back to per-environment endpoints.
+type fallbackCollector interface {
+	itemCollector
+	fallbackDescription() string
+}
+
+// target identifies a work item.
+type target struct {
+	collector string
+	company   string // "" for scopeKey
+	siteID    string
+	envID     string
+}
+
+// request is what a collector's refresh gets.
+type request struct {
+	target
+	inv      *inventory // the company's sites; nil for scopeKey
+	state    any        // result.state of the item's last success; nil at first
+	fallback bool
+	start    time.Time // the refresher's clock when the refresh started
+	since    time.Time // when the refresher was created: the exporter's start
+}
+
+// result is a successful refresh: the item's series until the next success,
+// and state the collector wants back next time (activity's watermark).
+type result struct {
+	series  series
+	state   any
+	company string // scopeKey: the company the API key belongs to
+}
+
+// inventory is a company's sites from the last good GET /sites, with
+// duplicate and empty ids dropped.
+type inventory struct {
+	sites   []kinsta.Site
+	envSite map[string]string // environment id -> site id
+}
+
+func newInventory(sites []kinsta.Site) *inventory {
+	inv := &inventory{envSite: map[string]string{}}
+	seenSites := map[string]bool{}
+	for _, s := range sites {
+		if s.ID == "" || seenSites[s.ID] {
+			continue
+		}
+		seenSites[s.ID] = true
+		envs := make([]kinsta.Environment, 0, len(s.Environments))
+		for _, env := range s.Environments {
+			if env.ID == "" {
+				continue
+			}
+			if _, dup := inv.envSite[env.ID]; dup {
+				continue
+			}
+			inv.envSite[env.ID] = s.ID
+			envs = append(envs, env)
+		}
+		s.Environments = envs
+		inv.sites = append(inv.sites, s)
+	}
+	return inv
+}
+
+func (inv *inventory) targets(collector, company string, sc scope) []target {
+	switch sc {
+	case scopeCompany:
+		return []target{{collector: collector, company: company}}
+	case scopeSite:
+		out := make([]target, 0, len(inv.sites))
+		for _, s := range inv.sites {
+			out = append(out, target{collector: collector, company: company, siteID: s.ID})
+		}
+		return out
+	case scopeEnvironment:
+		out := make([]target, 0, len(inv.envSite))
+		for _, s := range inv.sites {
+			for _, env := range s.Environments {
+				out = append(out, target{collector: collector, company: company, siteID: s.ID, envID: env.ID})
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// item is one work item and its cache. series is replaced whole on success.
+type item struct {
+	target
+	reg    *registered
+	index  int    // position in the queue; -1 while being refreshed
+	seq    uint64 // creation order, to break ties
+	added  time.Time
+	next   time.Time // due at; zero for never fetched (most overdue of all)
+	state  refreshState
+	series series
+	data   any
+}
+
+// isDue reports whether the item waits in the queue and its time has come.
+func (it *item) isDue(now time.Time) bool { return it.index >= 0 && !it.next.After(now) }
+
+// dueSince is when the item became due, for the lag metric.
+func (it *item) dueSince() time.Time {
+	if it.next.IsZero() {
+		return it.added
+	}
+	return it.next
+}

@@ -1,0 +1,264 @@
+// Package exposition serves a metrics exposition in two parts: a large part
+// that changes only when the exporter's cached data changes, encoded once per
+// generation of that data (per format and content encoding) and then written
+// out as bytes, and a small live part (Go runtime, process, build info, API
+// request counters, the handler's own counters) gathered and encoded on every
+// request. It knows client_golang and expfmt, not HTTP routing.
+//
+// Why: gathering tens of thousands of const metrics on every scrape costs a
+// full copy of them per concurrent scrape; at 10,000 sites that is seconds of
+// CPU and hundreds of megabytes per scrape. Encoded once, a scrape only copies
+// bytes.
+package exposition
+
+import (
+	"bytes"
+	"compress/flate"
+	"sync"
+	"sync/atomic"
+
+	"github.com/kinsta-exporter/kinsta_exporter/collector"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+)
+
+// maxVariants bounds how many (format, encoding) renderings one generation
+// keeps. Prometheus asks for one or two; clients that ask for many more
+// variants cost renders, not unbounded memory.
+const maxVariants = 6
+
+// compressionLevel of the cached part: it is compressed once per generation
+// and sent many times, so the default level's smaller output pays.
+const compressionLevel = flate.DefaultCompression
+
+// Cache holds renderings of one part of a collector.Source, valid as long as
+// the part's generation stays the same.
+type Cache struct {
+	source   collector.Source
+	part     string
+	gatherer prometheus.Gatherer // the part as const metrics, for protobuf
+	errorLog Logger
+
+	renderMu sync.Mutex // one render at a time bounds the memory of gathers
+
+	mu      sync.Mutex
+	gen     uint64
+	valid   bool
+	entries map[variant]*entry
+	uses    uint64 // logical clock for evicting the least recently used variant
+	renders uint64 // number of renders done, for tests
+	gathers uint64 // of which through const metrics (protobuf, or rows the text formats cannot carry)
+	// sizes are the last rendered sizes per variant: the next render's buffer
+	// starts at that size instead of growing by doubling.
+	sizes map[variant]int
+}
+
+// Logger is the minimal logging interface, as promhttp.Logger.
+type Logger interface {
+	Println(v ...any)
+}
+
+type variant struct {
+	format expfmt.Format
+	gzip   bool
+}
+
+type entry struct {
+	once    sync.Once
+	r       atomic.Pointer[rendering]
+	lastUse uint64 // guarded by Cache.mu
+}
+
+// rendering is one encoded exposition of the gathered families.
+type rendering struct {
+	// body is the encoded families; for gzip a raw DEFLATE stream that ends
+	// with a sync flush (byte-aligned, no final block), so that the live part
+	// can follow as more DEFLATE blocks of the same gzip member.
+	body []byte
+	// size and crc are the length and CRC-32 of the uncompressed body, for the
+	// gzip trailer (set for gzip renderings only).
+	size int64
+	crc  uint32
+	// names are the families' names, for keeping them out of the live part.
+	names map[string]struct{}
+	// families are the byte ranges of each family in an identity body, for
+	// name[] filtering.
+	families []familyRange
+}
+
+type familyRange struct {
+	name       string
+	start, end int
+}
+
+// NewCache returns a cache of one part of src, re-rendered whenever the
+// part's generation moves. errorLog may be nil.
+func NewCache(src collector.Source, part string, errorLog Logger) *Cache {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector.GaugesCollector(src, part))
+	return &Cache{source: src, part: part, gatherer: reg, errorLog: errorLog}
+}
+
+// get returns the rendering of the current generation in format, as raw
+// DEFLATE when gz, rendering it on first use. Concurrent callers of one
+// variant share one render.
+func (c *Cache) get(format expfmt.Format, gz bool) *rendering {
+	gen := c.source.Generation(c.part)
+	v := variant{format, gz}
+	c.mu.Lock()
+	if !c.valid || gen != c.gen {
+		c.gen, c.valid, c.entries = gen, true, make(map[variant]*entry, maxVariants)
+	}
+	e := c.entries[v]
+	if e == nil {
+		if len(c.entries) >= maxVariants {
+			c.evictLocked()
+		}
+		e = &entry{}
+		c.entries[v] = e
+	}
+	c.uses++
+	e.lastUse = c.uses
+	c.mu.Unlock()
+
+	e.once.Do(func() { e.r.Store(c.render(v, gen)) })
+	return e.r.Load()
+}
+
+// peek returns the finished rendering of v in generation gen, or nil.
+func (c *Cache) peek(v variant, gen uint64) *rendering {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.entries[v]; e != nil && c.valid && c.gen == gen {
+		return e.r.Load()
+	}
+	return nil
+}
+
+func (c *Cache) evictLocked() {
+	var oldest variant
+	var oldestUse uint64
+	first := true
+	for v, e := range c.entries {
+		if first || e.lastUse < oldestUse {
+			oldest, oldestUse, first = v, e.lastUse, false
+		}
+	}
+	delete(c.entries, oldest)
+}
+
+// render gathers and encodes. The render lock keeps one gather's families in
+// memory at a time however many variants are asked for at once. A gzip
+// rendering compresses the identity rendering of its format, reusing it when
+// that is cached already.
+func (c *Cache) render(v variant, gen uint64) *rendering {
+	c.renderMu.Lock()
+	defer c.renderMu.Unlock()
+	c.mu.Lock()
+	c.renders++
+	c.mu.Unlock()
+
+	plain := variant{v.format, false}
+	if !v.gzip {
+		return c.encode(plain)
+	}
+	r := c.peek(plain, gen)
+	if r == nil {
+		// Straight from the rows into the compressor: the identity
+		// rendering is never whole in memory.
+		if r := c.encodeRowsGzip(v.format); r != nil {
+			return r
+		}
+		r = c.encode(plain)
+	}
+	d := newDeflater()
+	for body := r.body; len(body) > 0; {
+		n := min(len(body), deflateChunk)
+		d.write(body[:n])
+		body = body[n:]
+	}
+	z := d.close()
+	z.names = r.names
+	return z
+}
+
+// encode renders in one format, recording where each family is: directly
+// from the part's rows in the text formats, else by gathering.
+func (c *Cache) encode(v variant) *rendering {
+	c.mu.Lock()
+	hint := c.sizes[v]
+	c.mu.Unlock()
+	if r := c.encodeRows(v, hint); r != nil {
+		c.keepSize(v, len(r.body))
+		return r
+	}
+
+	c.mu.Lock()
+	c.gathers++
+	c.mu.Unlock()
+	mfs, err := c.gatherer.Gather()
+	r := &rendering{names: make(map[string]struct{}, len(mfs)), families: make([]familyRange, 0, len(mfs))}
+	if err != nil && c.errorLog != nil {
+		c.errorLog.Println("error gathering metrics:", err)
+	}
+
+	fast, om := fastFormat(v.format)
+	var buf bytes.Buffer
+	buf.Grow(hint + hint/16)
+	enc := expfmt.NewEncoder(&buf, v.format)
+	for _, mf := range mfs {
+		r.names[mf.GetName()] = struct{}{}
+		start := buf.Len()
+		if fast {
+			if b, ok := appendGauges(buf.AvailableBuffer(), mf, om); ok {
+				buf.Write(b)
+				r.families = append(r.families, familyRange{mf.GetName(), start, buf.Len()})
+				continue
+			}
+		}
+		if err := enc.Encode(mf); err != nil {
+			// As promhttp's ContinueOnError: log and go on.
+			if c.errorLog != nil {
+				c.errorLog.Println("error encoding and sending metric family:", err)
+			}
+			buf.Truncate(start)
+			continue
+		}
+		r.families = append(r.families, familyRange{mf.GetName(), start, buf.Len()})
+	}
+	// No enc.Close: OpenMetrics' "# EOF" ends the whole response, after the live part.
+	r.body = trim(buf.Bytes())
+	c.keepSize(v, len(r.body))
+	return r
+}
+
+// trim drops the unused capacity of a buffer that grew by doubling.
+func trim(b []byte) []byte {
+	if cap(b)-len(b) > len(b)/8 {
+		return bytes.Clone(b)
+	}
+	return b
+}
+
+func (c *Cache) keepSize(v variant, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sizes == nil {
+		c.sizes = map[variant]int{}
+	}
+	c.sizes[v] = n
+}
+
+// Gathers returns how many renders went through const metrics.
+func (c *Cache) Gathers() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gathers
+}
+
+// Renders returns how many renders the cache has done.
+func (c *Cache) Renders() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.renders
+}
