@@ -8,18 +8,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
-	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
-	"github.com/grafana/grafana-foundation-sdk/go/piechart"
-	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
-	"github.com/grafana/grafana-foundation-sdk/go/stat"
-	"github.com/grafana/grafana-foundation-sdk/go/statetimeline"
-	"github.com/grafana/grafana-foundation-sdk/go/table"
-	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 )
 
 const (
@@ -30,23 +22,33 @@ const (
 	// DatasourceVar is the dashboard variable every panel and query uses;
 	// no datasource UID is ever written into the dashboard.
 	DatasourceVar = "${datasource}"
+
+	// RunbookDoc is the document with one section per alert of
+	// deploy/prometheus/rules.yml, each under the anchor
+	// #runbook-<alert name in lower case>, as the rules' runbook_url. The
+	// dashboard's runbook links all start with it: when the runbooks move,
+	// this is the one line to change (grafana/runbooks_test.go checks the
+	// links against the rules' runbook_url).
+	RunbookDoc = "https://github.com/kinsta-exporter/kinsta_exporter/blob/main/README.md"
 )
 
-// companySel is the $company matcher of every per-company selector.
-const companySel = `company=~"$company"`
+// row is a dashboard row: a title and the panels under it.
+type row struct {
+	title  string
+	panels func(*idSeq) []cog.Builder[dashboard.Panel]
+}
 
-// selectedSites is every (company, site_id) that passes the $label filter.
-//
-// The label variable's "All" value is the regex ".*", which also matches an
-// absent label. kinsta_site_info has no "label" label, so with label=All its
-// matcher keeps every site (labelled or not), and with one or more labels
-// picked it matches nothing, leaving only the sites that carry one of the
-// picked labels in kinsta_site_label_info. Fleet queries intersect with this
-// set: `... and on(job, instance, company, site_id) ` + selectedSites.
-const selectedSites = `(kinsta_site_info{company=~"$company",label=~"$label"} or on(job, instance, company, site_id) kinsta_site_label_info{company=~"$company",label=~"$label"})`
-
-// inSelectedSites restricts a per-site vector to the sites picked by $label.
-const inSelectedSites = ` and on(job, instance, company, site_id) ` + selectedSites
+// rows are the dashboard's rows, top to bottom. A new row is one more line
+// here and a function returning its panels.
+var rows = []row{
+	{"Fleet overview", fleetPanels},
+	{"API key and backups", keyBackupPanels},
+	{"WordPress plugins and themes", extensionPanels},
+	{"Usage this month", usagePanels},
+	{"Disk", diskPanels},
+	{"Activity", activityPanels},
+	{"Exporter health", healthPanels},
+}
 
 // Build returns the dashboard model.
 func Build() (dashboard.Dashboard, error) {
@@ -60,32 +62,18 @@ func Build() (dashboard.Dashboard, error) {
 		Refresh("1m").
 		Time("now-6h", "now").
 		Timezone(common.TimeZoneBrowser).
+		Link(externalLink("Runbooks", "What to do when a Kinsta alert fires", RunbookDoc+"#runbooks")).
 		WithVariable(datasourceVariable()).
+		WithVariable(jobVariable()).
+		WithVariable(instanceVariable()).
 		WithVariable(companyVariable()).
 		WithVariable(labelVariable())
 
-	b.WithRow(dashboard.NewRowBuilder("Fleet overview").Id(ids.next()))
-	for _, p := range fleetPanels(ids) {
-		b.WithPanel(p)
-	}
-	for _, row := range []struct {
-		title  string
-		panels func(*idSeq) []cog.Builder[dashboard.Panel]
-	}{
-		{"API key and backups", keyBackupPanels},
-		{"WordPress plugins and themes", extensionPanels},
-		{"Usage this month", usagePanels},
-		{"Disk", diskPanels},
-		{"Activity", activityPanels},
-	} {
-		b.WithRow(dashboard.NewRowBuilder(row.title).Id(ids.next()))
-		for _, p := range row.panels(ids) {
+	for _, r := range rows {
+		b.WithRow(dashboard.NewRowBuilder(r.title).Id(ids.next()))
+		for _, p := range r.panels(ids) {
 			b.WithPanel(p)
 		}
-	}
-	b.WithRow(dashboard.NewRowBuilder("Exporter health").Id(ids.next()))
-	for _, p := range healthPanels(ids) {
-		b.WithPanel(p)
 	}
 	return b.Build()
 }
@@ -121,635 +109,47 @@ func datasourceVariable() *dashboard.DatasourceVariableBuilder {
 		Type("prometheus")
 }
 
-func companyVariable() *dashboard.QueryVariableBuilder {
-	q := "label_values(kinsta_up, company)"
-	return dashboard.NewQueryVariableBuilder("company").
-		Label("Company").
+// multiVariable is a query variable of label values with several values
+// picked at once, or All as the regex ".*". It must stay ".*" rather than
+// Grafana's default "(a|b|...)": the label variable's must also match the
+// absent label of unlabelled sites (see selectedSites), and the others must
+// keep matching targets that appeared after the dashboard loaded.
+func multiVariable(name, label, desc, query string) *dashboard.QueryVariableBuilder {
+	return dashboard.NewQueryVariableBuilder(name).
+		Label(label).
+		Description(desc).
 		Datasource(datasourceRef()).
-		Query(dashboard.StringOrMap{String: cog.ToPtr(q)}).
-		Definition(q).
+		Query(dashboard.StringOrMap{String: cog.ToPtr(query)}).
+		Definition(query).
 		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
 		Sort(dashboard.VariableSortAlphabeticalAsc).
 		Multi(true).
 		IncludeAll(true).
 		AllValue(".*")
+}
+
+// The job and instance variables list the exporter targets: every target of
+// kinsta_exporter exposes kinsta_exporter_build_info, /metrics and /probe
+// alike.
+func jobVariable() *dashboard.QueryVariableBuilder {
+	return multiVariable("job", "Job",
+		"Prometheus jobs scraping kinsta_exporter. An HA pair is one job with two instances.",
+		"label_values(kinsta_exporter_build_info, job)")
+}
+
+func instanceVariable() *dashboard.QueryVariableBuilder {
+	return multiVariable("instance", "Instance",
+		"kinsta_exporter targets. With several (an HA pair) the fleet rows still count each site once; Exporter health shows each.",
+		`label_values(kinsta_exporter_build_info{job=~"$job"}, instance)`)
+}
+
+func companyVariable() *dashboard.QueryVariableBuilder {
+	return multiVariable("company", "Company", "Kinsta companies exported by the selected targets.",
+		`label_values(kinsta_up{`+targets+`}, company)`)
 }
 
 func labelVariable() *dashboard.QueryVariableBuilder {
-	q := `label_values(kinsta_site_label_info{company=~"$company"}, label)`
-	return dashboard.NewQueryVariableBuilder("label").
-		Label("Site label").
-		Description(`Show only sites carrying one of these Kinsta labels. "All" (regex .*) also keeps sites that have no label.`).
-		Datasource(datasourceRef()).
-		Query(dashboard.StringOrMap{String: cog.ToPtr(q)}).
-		Definition(q).
-		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
-		Sort(dashboard.VariableSortAlphabeticalAsc).
-		Multi(true).
-		IncludeAll(true).
-		// ".*" rather than Grafana's default "(a|b|...)": it must also match
-		// the absent label of unlabelled sites (see selectedSites).
-		AllValue(".*")
-}
-
-// query is a Prometheus target on the ${datasource} variable.
-func query(refID, expr, legend string) *prometheus.DataqueryBuilder {
-	q := prometheus.NewDataqueryBuilder().
-		Datasource(datasourceRef()).
-		RefId(refID).
-		EditorMode(prometheus.QueryEditorModeCode).
-		Expr(expr)
-	if legend != "" {
-		q.LegendFormat(legend)
-	}
-	return q
-}
-
-func rangeQuery(refID, expr, legend string) *prometheus.DataqueryBuilder {
-	return query(refID, expr, legend).Range()
-}
-
-func instantQuery(refID, expr, legend string) *prometheus.DataqueryBuilder {
-	return query(refID, expr, legend).Instant()
-}
-
-func tableQuery(refID, expr string) *prometheus.DataqueryBuilder {
-	return query(refID, expr, "").Instant().Format(prometheus.PromQueryFormatTable)
-}
-
-// step is a threshold: from value at on, use color.
-type step struct {
-	at    float64
-	color string
-}
-
-func thresholds(base string, steps ...step) *dashboard.ThresholdsConfigBuilder {
-	ts := []dashboard.Threshold{{Color: base}}
-	for _, st := range steps {
-		ts = append(ts, dashboard.Threshold{Value: cog.ToPtr(st.at), Color: st.color})
-	}
-	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps(ts)
-}
-
-// boolMappings names the 0 and 1 of a boolean gauge, in red and green.
-func boolMappings(zero, one string) []dashboard.ValueMapping {
-	return []dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{
-		Type: dashboard.MappingTypeValueToText,
-		Options: map[string]dashboard.ValueMappingResult{
-			"0": {Text: cog.ToPtr(zero), Color: cog.ToPtr("red"), Index: cog.ToPtr(int32(0))},
-			"1": {Text: cog.ToPtr(one), Color: cog.ToPtr("green"), Index: cog.ToPtr(int32(1))},
-		},
-	}}}
-}
-
-func lastValue() *common.ReduceDataOptionsBuilder {
-	return common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)
-}
-
-// tablePanel starts a table panel with what every table here shares: no
-// footer, column filters, the dashboard's datasource.
-func tablePanel(ids *idSeq, title, desc string) *table.PanelBuilder {
-	return table.NewPanelBuilder().
-		Id(ids.next()).
-		Title(title).
-		Description(desc).
-		Datasource(datasourceRef()).
-		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{})).
-		Filterable(true)
-}
-
-func statPanel(ids *idSeq, title, desc, expr, unit string, th *dashboard.ThresholdsConfigBuilder) *stat.PanelBuilder {
-	return stat.NewPanelBuilder().
-		Id(ids.next()).
-		Title(title).
-		Description(desc).
-		Datasource(datasourceRef()).
-		WithTarget(instantQuery("A", expr, "")).
-		Unit(unit).
-		Thresholds(th).
-		ColorMode(common.BigValueColorModeValue).
-		GraphMode(common.BigValueGraphModeNone).
-		ReduceOptions(lastValue()).
-		Height(4).
-		Span(4)
-}
-
-func timeseriesPanel(ids *idSeq, title, desc, unit string, span uint32, targets ...*prometheus.DataqueryBuilder) *timeseries.PanelBuilder {
-	p := timeseries.NewPanelBuilder().
-		Id(ids.next()).
-		Title(title).
-		Description(desc).
-		Datasource(datasourceRef()).
-		Unit(unit).
-		Min(0).
-		FillOpacity(10).
-		ShowPoints(common.VisibilityModeNever).
-		Legend(common.NewVizLegendOptionsBuilder().
-			ShowLegend(true).
-			DisplayMode(common.LegendDisplayModeTable).
-			Placement(common.LegendPlacementBottom).
-			Calcs([]string{"lastNotNull", "max"})).
-		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderDescending)).
-		Height(8).
-		Span(span)
-	for _, t := range targets {
-		p.WithTarget(t)
-	}
-	return p
-}
-
-func versionBars(ids *idSeq, title, label string) *bargauge.PanelBuilder {
-	return bargauge.NewPanelBuilder().
-		Id(ids.next()).
-		Title(title).
-		Description("Environments (live and staging) of the selected sites, by " + label + ", from kinsta_environment_info (\"unknown\": Kinsta reported none).").
-		Datasource(datasourceRef()).
-		WithTarget(instantQuery("A",
-			`sort_desc(count by (`+label+`) (label_replace(kinsta_environment_info{`+companySel+`}, "`+label+`", "unknown", "`+label+`", "")`+inSelectedSites+`))`,
-			"{{"+label+"}}")).
-		Unit("none").
-		Decimals(0).
-		Min(0).
-		Thresholds(thresholds("blue")).
-		DisplayMode(common.BarGaugeDisplayModeGradient).
-		Orientation(common.VizOrientationHorizontal).
-		ShowUnfilled(true).
-		ReduceOptions(lastValue()).
-		Height(8).
-		Span(8)
-}
-
-func organize(exclude []string, rename map[string]string, order []string) dashboard.DataTransformerConfig {
-	ex := map[string]bool{}
-	for _, f := range exclude {
-		ex[f] = true
-	}
-	idx := map[string]int{}
-	for i, f := range order {
-		idx[f] = i
-	}
-	return dashboard.DataTransformerConfig{
-		Id: "organize",
-		Options: map[string]any{
-			"excludeByName": ex,
-			"renameByName":  rename,
-			"indexByName":   idx,
-		},
-	}
-}
-
-func fleetPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
-	liveZero := `kinsta_site_status{` + companySel + `,status="live"} == 0`
-	nonLiveCurrent := `(kinsta_site_status{` + companySel + `,status!="live"} == 1)`
-
-	sitesTotal := statPanel(ids, "Sites",
-		"Sites of the selected companies and labels.",
-		`count(kinsta_site_info{`+companySel+`}`+inSelectedSites+`) or vector(0)`,
-		"none", thresholds("blue"))
-
-	sitesNotLive := statPanel(ids, "Sites not live",
-		`Sites whose kinsta_site_status{status="live"} is 0.`,
-		`count(`+liveZero+inSelectedSites+`) or vector(0)`,
-		"none", thresholds("green", step{1, "red"}))
-
-	envTotal := statPanel(ids, "Environments",
-		"Environments (live and staging) of the selected sites.",
-		`count(kinsta_environment_info{`+companySel+`}`+inSelectedSites+`) or vector(0)`,
-		"none", thresholds("blue"))
-
-	envBlocked := statPanel(ids, "Environments blocked",
-		"Environments Kinsta reports as blocked.",
-		`count(kinsta_environment_blocked{`+companySel+`} == 1`+inSelectedSites+`) or vector(0)`,
-		"none", thresholds("green", step{1, "red"}))
-
-	envPremium := statPanel(ids, "Premium environments",
-		"Environments on a premium staging plan.",
-		`count(kinsta_environment_premium{`+companySel+`} == 1`+inSelectedSites+`) or vector(0)`,
-		"none", thresholds("blue"))
-
-	dataAge := statPanel(ids, "Oldest data",
-		"Age of the oldest successful refresh of the selected companies' sites (GET /sites, the sites collector): the site, status and environment numbers above are at most this old. The other rows are refreshed in the background every hour or more (Exporter health shows their lag).",
-		`max(time() - kinsta_exporter_collector_last_success_timestamp_seconds{`+companySel+`,collector="sites"})`,
-		"s", thresholds("green", step{300, "orange"}, step{3600, "red"}))
-
-	byStatus := piechart.NewPanelBuilder().
-		Id(ids.next()).
-		Title("Sites by status").
-		Description("Current kinsta_site_status of the selected sites.").
-		Datasource(datasourceRef()).
-		WithTarget(instantQuery("A",
-			`count by (status) (kinsta_site_status{`+companySel+`} == 1`+inSelectedSites+`)`,
-			"{{status}}")).
-		PieType(piechart.PieChartTypeDonut).
-		Unit("none").
-		ReduceOptions(lastValue()).
-		Legend(piechart.NewPieChartLegendOptionsBuilder().
-			ShowLegend(true).
-			DisplayMode(common.LegendDisplayModeTable).
-			Placement(common.LegendPlacementRight).
-			Values([]piechart.PieChartLegendValues{piechart.PieChartLegendValuesValue, piechart.PieChartLegendValuesPercent})).
-		Height(8).
-		Span(8)
-
-	phpVersions := versionBars(ids, "PHP versions", "php_version")
-	wpVersions := versionBars(ids, "WordPress versions", "wordpress_version")
-
-	// One row per (non-live site, label): the labelled sites joined with their
-	// status and display name, or, for sites without labels, one row with an
-	// empty label. A single instant query, so no merge is needed.
-	notLive := tablePanel(ids, "Sites not live",
-		"Selected sites whose current status is not live, one row per site label (sites without labels get one row with an empty label).").
-		WithTarget(tableQuery("A",
-			`(`+
-				`kinsta_site_label_info{`+companySel+`}`+
-				` * on(job, instance, company, site_id) group_left(status) `+nonLiveCurrent+
-				` * on(job, instance, company, site_id) group_left(display_name) kinsta_site_info{`+companySel+`}`+
-				` or `+
-				nonLiveCurrent+
-				` * on(job, instance, company, site_id) group_left(display_name) kinsta_site_info{`+companySel+`}`+
-				` unless on(job, instance, company, site_id) kinsta_site_label_info{`+companySel+`}`+
-				`)`+inSelectedSites)).
-		WithTransformation(organize(
-			[]string{"Time", "Value", "__name__", "job", "instance", "label_id"},
-			map[string]string{"display_name": "Site", "site_id": "Site ID", "status": "Status", "label": "Label", "company": "Company"},
-			[]string{"display_name", "site_id", "status", "label", "company"})).
-		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Site")}).
-		NoValue("All selected sites are live").
-		Height(10).
-		Span(14)
-
-	blocked := tablePanel(ids, "Blocked environments",
-		"Environments of the selected sites with kinsta_environment_blocked = 1.").
-		WithTarget(tableQuery("A",
-			`(kinsta_environment_blocked{`+companySel+`} == 1)`+
-				` * on(job, instance, company, site_id, environment_id) group_left(environment_display_name, primary_domain) kinsta_environment_info{`+companySel+`}`+
-				` * on(job, instance, company, site_id) group_left(display_name) kinsta_site_info{`+companySel+`}`+
-				inSelectedSites)).
-		WithTransformation(organize(
-			[]string{"Time", "Value", "__name__", "job", "instance"},
-			map[string]string{
-				"display_name": "Site", "environment_display_name": "Environment", "primary_domain": "Primary domain",
-				"site_id": "Site ID", "environment_id": "Environment ID", "company": "Company",
-			},
-			[]string{"display_name", "environment_display_name", "primary_domain", "site_id", "environment_id", "company"})).
-		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Site")}).
-		NoValue("No blocked environments").
-		Height(10).
-		Span(10)
-
-	return []cog.Builder[dashboard.Panel]{
-		sitesTotal, sitesNotLive, envTotal, envBlocked, envPremium, dataAge,
-		byStatus, phpVersions, wpVersions,
-		notLive, blocked,
-	}
-}
-
-func healthPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
-	upTimeline := statetimeline.NewPanelBuilder().
-		Id(ids.next()).
-		Title("Kinsta API reachable (kinsta_up)").
-		Description("kinsta_up per company: 1 when the last refresh of the company's data succeeded.").
-		Datasource(datasourceRef()).
-		WithTarget(rangeQuery("A", `kinsta_up{`+companySel+`}`, "{{company}}")).
-		Mappings(boolMappings("down", "up")).
-		Thresholds(thresholds("red", step{1, "green"})).
-		ShowValue(common.VisibilityModeNever).
-		Height(6).
-		Span(12)
-
-	collectors := statetimeline.NewPanelBuilder().
-		Id(ids.next()).
-		Title("Collector success").
-		Description("kinsta_exporter_collector_success per company and collector.").
-		Datasource(datasourceRef()).
-		WithTarget(rangeQuery("A", `kinsta_exporter_collector_success{`+companySel+`}`, "{{company}} / {{collector}}")).
-		Mappings(boolMappings("failed", "ok")).
-		Thresholds(thresholds("red", step{1, "green"})).
-		ShowValue(common.VisibilityModeNever).
-		Height(6).
-		Span(12)
-
-	requests := timeseriesPanel(ids, "API requests by endpoint and code",
-		"Requests the exporter sent to the Kinsta API, per route template and HTTP status (\"error\": no response).",
-		"reqps", 12,
-		rangeQuery("A", `sum by (endpoint, code) (rate(kinsta_exporter_api_requests_total[$__rate_interval]))`, "{{endpoint}} {{code}}"))
-
-	errs := timeseriesPanel(ids, "API errors by code",
-		"Kinsta API requests that did not return 2xx (429 = rate limited, \"error\" = no response). Empty when there were no errors.",
-		"reqps", 12,
-		rangeQuery("A", `sum by (code) (rate(kinsta_exporter_api_requests_total{code!~"2.."}[$__rate_interval]))`, "{{code}}"))
-	errs.NoValue("No errors")
-
-	latency := timeseriesPanel(ids, "API request latency",
-		"Quantiles of the Kinsta API request duration over all endpoints, from the kinsta_exporter_api_request_duration_seconds histogram.",
-		"s", 12,
-		rangeQuery("A", `histogram_quantile(0.5, sum by (le) (rate(kinsta_exporter_api_request_duration_seconds_bucket[$__rate_interval])))`, "p50"),
-		rangeQuery("B", `histogram_quantile(0.9, sum by (le) (rate(kinsta_exporter_api_request_duration_seconds_bucket[$__rate_interval])))`, "p90"),
-		rangeQuery("C", `histogram_quantile(0.99, sum by (le) (rate(kinsta_exporter_api_request_duration_seconds_bucket[$__rate_interval])))`, "p99"))
-
-	dataAge := timeseriesPanel(ids, "Data age",
-		"Seconds since each collector last refreshed successfully (for the background collectors: its least recently refreshed site or environment). It grows while the Kinsta API fails. The sites data is dropped past --kinsta.max-staleness (default 1h); a background collector's past its interval (1h, disk 6h) plus that.",
-		"s", 12,
-		rangeQuery("A", `time() - kinsta_exporter_collector_last_success_timestamp_seconds{`+companySel+`}`, "{{company}} / {{collector}}"))
-
-	refresh := timeseriesPanel(ids, "Refresh duration",
-		"How long the last refresh of each company's data took (kinsta_exporter_collector_duration_seconds).",
-		"s", 8,
-		rangeQuery("A", `kinsta_exporter_collector_duration_seconds{`+companySel+`}`, "{{company}} / {{collector}}"))
-
-	rss := timeseriesPanel(ids, "Exporter memory (RSS)",
-		"Resident memory of the kinsta_exporter processes (process metrics of the targets that expose kinsta_exporter_build_info).",
-		"bytes", 8,
-		rangeQuery("A", `process_resident_memory_bytes and on(job, instance) kinsta_exporter_build_info`, "{{instance}}"))
-
-	version := stat.NewPanelBuilder().
-		Id(ids.next()).
-		Title("Exporter version").
-		Description("Versions of the running kinsta_exporter instances (kinsta_exporter_build_info), with the number of instances.").
-		Datasource(datasourceRef()).
-		WithTarget(instantQuery("A", `count by (version) (kinsta_exporter_build_info)`, "{{version}}")).
-		Unit("none").
-		Thresholds(thresholds("blue")).
-		TextMode(common.BigValueTextModeValueAndName).
-		ColorMode(common.BigValueColorModeNone).
-		GraphMode(common.BigValueGraphModeNone).
-		ReduceOptions(lastValue()).
-		Height(8).
-		Span(8)
-
-	queue := timeseriesPanel(ids, "Background refresh queue",
-		"Work items (the API key, companies, sites or environments) per background collector, and how many of them are due but not refreshed yet. The refresher works through due items one API request at a time within --kinsta.rate-limit, only while scrapes arrive.",
-		"none", 8,
-		rangeQuery("A", `sum by (collector) (kinsta_exporter_refresh_queue_due_items)`, "{{collector}} due"),
-		rangeQuery("B", `sum by (collector) (kinsta_exporter_refresh_queue_items)`, "{{collector}} items"))
-
-	lag := timeseriesPanel(ids, "Background refresh lag",
-		"How long each background collector's most overdue item has been waiting (0: none is due). Over an hour fires KinstaRefreshBehind: the collectors need more requests than --kinsta.rate-limit allows.",
-		"s", 8,
-		rangeQuery("A", `max by (collector) (time() - kinsta_exporter_refresh_queue_oldest_due_timestamp_seconds) or max by (collector) (kinsta_exporter_refresh_queue_items * 0)`, "{{collector}}"))
-	lag.Thresholds(thresholds("green", step{3600, "red"})).
-		ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeDashed))
-
-	paused := statPanel(ids, "Collectors paused (404)",
-		"Collectors paused for a company because the Kinsta API answered 404, which also means the API key's role may not read the data (kinsta_exporter_collector_disabled); they retry after max(6h, their interval).",
-		`count(kinsta_exporter_collector_disabled{`+companySel+`} == 1) or vector(0)`,
-		"none", thresholds("green", step{1, "orange"}))
-	paused.Height(8).Span(8)
-
-	return []cog.Builder[dashboard.Panel]{upTimeline, collectors, requests, errs, latency, dataAge, refresh, rss, version, queue, lag, paused}
-}
-
-// liveEnvs is the live environments of the selected companies.
-const liveEnvs = `kinsta_environment_info{` + companySel + `,environment_name="live"}`
-
-// siteNames adds display_name to a per-site vector.
-const siteNames = ` * on(job, instance, company, site_id) group_left(display_name) kinsta_site_info{` + companySel + `}`
-
-// envNames adds environment_display_name to a per-environment vector.
-const envNames = ` * on(job, instance, company, site_id, environment_id) group_left(environment_display_name) kinsta_environment_info{` + companySel + `}`
-
-func sortDesc(name string) []cog.Builder[common.TableSortByFieldState] {
-	return []cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName(name).Desc(true)}
-}
-
-func keyBackupPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
-	keyExpiry := statPanel(ids, "API key expires in",
-		"Time until the exporter's Kinsta API key expires (GET /validate, apikey collector). No value: the key never expires.",
-		`min(kinsta_api_key_expiry_timestamp_seconds{`+companySel+`}) - time()`,
-		"s", thresholds("red", step{14 * 86400, "orange"}, step{30 * 86400, "green"}))
-	keyExpiry.NoValue("never").Span(8)
-
-	keyStatus := stat.NewPanelBuilder().
-		Id(ids.next()).
-		Title("API key").
-		Description("Name and status of the exporter's Kinsta API key (kinsta_api_key_info: active, revoked, expired).").
-		Datasource(datasourceRef()).
-		WithTarget(instantQuery("A", `kinsta_api_key_info{`+companySel+`}`, "{{key_name}}: {{status}}")).
-		Unit("none").
-		Thresholds(thresholds("blue")).
-		TextMode(common.BigValueTextModeName).
-		ColorMode(common.BigValueColorModeNone).
-		GraphMode(common.BigValueGraphModeNone).
-		ReduceOptions(lastValue()).
-		Height(4).
-		Span(8)
-
-	stale := statPanel(ids, "Live environments without a backup in 48h",
-		"Live environments of the selected sites whose newest backup (any type) is over 48 hours old (backups collector).",
-		`count((time() - max without(type) (kinsta_environment_backup_last_timestamp_seconds{`+companySel+`}) > 48 * 3600) and on(job, instance, company, site_id, environment_id) `+liveEnvs+inSelectedSites+`) or vector(0)`,
-		"none", thresholds("green", step{1, "red"}))
-	stale.Span(8)
-
-	backupAge := tablePanel(ids, "Newest backup of each live environment",
-		"Age of the newest backup (any type: scheduled, system, manual) of the live environment of each selected site, oldest first (GET /sites/environments/{env_id}/backups, refreshed hourly by the backups collector). Over 48h fires KinstaBackupMissing.").
-		WithTarget(tableQuery("A",
-			`(time() - max without(type) (kinsta_environment_backup_last_timestamp_seconds{`+companySel+`}))`+
-				` * on(job, instance, company, site_id, environment_id) group_left(environment_display_name) `+liveEnvs+
-				siteNames+inSelectedSites)).
-		WithTransformation(organize(
-			[]string{"Time", "__name__", "job", "instance"},
-			map[string]string{"display_name": "Site", "environment_display_name": "Environment", "site_id": "Site ID",
-				"environment_id": "Environment ID", "company": "Company", "Value": "Newest backup age"},
-			[]string{"display_name", "environment_display_name", "Value", "site_id", "environment_id", "company"})).
-		Unit("s").
-		Thresholds(thresholds("green", step{48 * 3600, "red"})).
-		SortBy(sortDesc("Newest backup age")).
-		NoValue("No backup data yet").
-		Height(10).
-		Span(16)
-
-	byType := piechart.NewPanelBuilder().
-		Id(ids.next()).
-		Title("Backups by type").
-		Description("Backups Kinsta keeps for the selected sites' environments, by type (kinsta_environment_backups).").
-		Datasource(datasourceRef()).
-		WithTarget(instantQuery("A", `sum by (type) (kinsta_environment_backups{`+companySel+`}`+inSelectedSites+`)`, "{{type}}")).
-		PieType(piechart.PieChartTypeDonut).
-		Unit("none").
-		ReduceOptions(lastValue()).
-		Legend(piechart.NewPieChartLegendOptionsBuilder().
-			ShowLegend(true).
-			DisplayMode(common.LegendDisplayModeTable).
-			Placement(common.LegendPlacementRight).
-			Values([]piechart.PieChartLegendValues{piechart.PieChartLegendValuesValue})).
-		Height(10).
-		Span(8)
-
-	return []cog.Builder[dashboard.Panel]{keyExpiry, keyStatus, stale, backupAge, byType}
-}
-
-// extensionTable lists every plugin (or theme) of the selected companies with
-// its installs, updates and vulnerable installs, vulnerable ones first.
-func extensionTable(ids *idSeq, kind, title string) *table.PanelBuilder {
-	sel := `{` + companySel + `}`
-	return tablePanel(ids, title,
-		"Every WordPress "+kind+" of the selected companies (GET /company/{id}/wp-"+kind+"s, "+kind+"s collector; Kinsta refreshes this data at most every ~12h): environments with it installed, with an update available, and with a vulnerable version installed. Vulnerable first.").
-		WithTarget(tableQuery("A", `kinsta_`+kind+`_installs`+sel)).
-		WithTarget(tableQuery("B", `kinsta_`+kind+`_updates_available`+sel)).
-		WithTarget(tableQuery("C", `kinsta_`+kind+`_vulnerable_installs`+sel)).
-		WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
-		WithTransformation(organize(
-			[]string{"Time", "__name__", "job", "instance"},
-			map[string]string{kind: strings.ToUpper(kind[:1]) + kind[1:], "company": "Company",
-				"Value #A": "Installs", "Value #B": "Updates available", "Value #C": "Vulnerable installs"},
-			[]string{kind, "Value #C", "Value #B", "Value #A", "company"})).
-		Unit("none").
-		Decimals(0).
-		SortBy(sortDesc("Vulnerable installs")).
-		NoValue("No " + kind + " data yet").
-		Height(10).
-		Span(12)
-}
-
-func extensionPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
-	pluginUpdates := statPanel(ids, "Plugin updates available",
-		"Plugin installs with an update available in the selected sites' environments (kinsta_environment_plugin_updates_available).",
-		`sum(kinsta_environment_plugin_updates_available{`+companySel+`}`+inSelectedSites+`) or vector(0)`,
-		"none", thresholds("green", step{1, "orange"}))
-	pluginUpdates.Span(6)
-
-	themeUpdates := statPanel(ids, "Theme updates available",
-		"Theme installs with an update available in the selected sites' environments (kinsta_environment_theme_updates_available).",
-		`sum(kinsta_environment_theme_updates_available{`+companySel+`}`+inSelectedSites+`) or vector(0)`,
-		"none", thresholds("green", step{1, "orange"}))
-	themeUpdates.Span(6)
-
-	vulnerable := statPanel(ids, "Vulnerable installs",
-		"Plugin and theme installs whose installed version Kinsta reports as vulnerable, in the selected sites' environments (only from the company-wide endpoints; fires KinstaVulnerablePluginInstalled / KinstaVulnerableThemeInstalled).",
-		`(sum(kinsta_environment_plugins_vulnerable{`+companySel+`}`+inSelectedSites+`) or vector(0)) + (sum(kinsta_environment_themes_vulnerable{`+companySel+`}`+inSelectedSites+`) or vector(0))`,
-		"none", thresholds("green", step{1, "red"}))
-	vulnerable.Span(6)
-
-	kinstaAge := stat.NewPanelBuilder().
-		Id(ids.next()).
-		Title("Kinsta's plugin and theme data age").
-		Description("Time since Kinsta last updated its plugin and theme data (last_updated_at of the company endpoints); Kinsta refreshes it at most every ~12h, so installs and updates can lag that much behind the sites.").
-		Datasource(datasourceRef()).
-		WithTarget(instantQuery("A", `time() - min(kinsta_plugins_last_updated_timestamp_seconds{`+companySel+`})`, "plugins")).
-		WithTarget(instantQuery("B", `time() - min(kinsta_themes_last_updated_timestamp_seconds{`+companySel+`})`, "themes")).
-		Unit("s").
-		Thresholds(thresholds("green", step{13 * 3600, "orange"}, step{25 * 3600, "red"})).
-		TextMode(common.BigValueTextModeValueAndName).
-		ColorMode(common.BigValueColorModeValue).
-		GraphMode(common.BigValueGraphModeNone).
-		ReduceOptions(lastValue()).
-		Height(4).
-		Span(6)
-
-	byStatus := bargauge.NewPanelBuilder().
-		Id(ids.next()).
-		Title("Installed by status").
-		Description("Plugin and theme installs in the selected sites' environments, by status as Kinsta reports it (active, inactive, must-use, ...).").
-		Datasource(datasourceRef()).
-		WithTarget(instantQuery("A", `sum by (status) (kinsta_environment_plugins{`+companySel+`}`+inSelectedSites+`)`, "plugins {{status}}")).
-		WithTarget(instantQuery("B", `sum by (status) (kinsta_environment_themes{`+companySel+`}`+inSelectedSites+`)`, "themes {{status}}")).
-		Unit("none").
-		Decimals(0).
-		Min(0).
-		Thresholds(thresholds("blue")).
-		DisplayMode(common.BarGaugeDisplayModeGradient).
-		Orientation(common.VizOrientationHorizontal).
-		ShowUnfilled(true).
-		ReduceOptions(lastValue()).
-		Height(10).
-		Span(6)
-
-	plugins := extensionTable(ids, "plugin", "Plugins")
-	plugins.Span(9)
-	themes := extensionTable(ids, "theme", "Themes")
-	themes.Span(9)
-
-	return []cog.Builder[dashboard.Panel]{pluginUpdates, themeUpdates, vulnerable, kinstaAge, byStatus, plugins, themes}
-}
-
-// topSites is a bar gauge of the 10 selected sites with the most of metric.
-func topSites(ids *idSeq, title, desc, metric, unit string) *bargauge.PanelBuilder {
-	return bargauge.NewPanelBuilder().
-		Id(ids.next()).
-		Title(title).
-		Description(desc).
-		Datasource(datasourceRef()).
-		WithTarget(instantQuery("A",
-			`topk(10, (`+metric+`{`+companySel+`}`+siteNames+`)`+inSelectedSites+`)`, "{{display_name}}")).
-		Unit(unit).
-		Min(0).
-		Thresholds(thresholds("blue")).
-		DisplayMode(common.BarGaugeDisplayModeGradient).
-		Orientation(common.VizOrientationHorizontal).
-		ShowUnfilled(true).
-		ReduceOptions(lastValue()).
-		Height(9).
-		Span(8)
-}
-
-func usagePanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
-	return []cog.Builder[dashboard.Panel]{
-		topSites(ids, "Top sites by visits",
-			"This month's visits as Kinsta counts them for the plan (GET /sites/{id}/usage/visits/this-month, usage collector, hourly).",
-			"kinsta_site_visits_this_month", "none"),
-		topSites(ids, "Top sites by bandwidth",
-			"This month's bandwidth (GET /sites/{id}/usage/bandwidth/this-month, usage collector, hourly).",
-			"kinsta_site_bandwidth_this_month_bytes", "bytes"),
-		topSites(ids, "Top sites by CDN bandwidth",
-			"This month's CDN bandwidth (GET /sites/{id}/usage/cdn-bandwidth/this-month, usage collector, hourly).",
-			"kinsta_site_cdn_bandwidth_this_month_bytes", "bytes"),
-	}
-}
-
-func diskPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
-	total := statPanel(ids, "Disk used",
-		"Disk space used by the selected sites' environments together (kinsta_environment_disk_usage_bytes, disk collector, every 6h).",
-		`sum(kinsta_environment_disk_usage_bytes{`+companySel+`}`+inSelectedSites+`)`,
-		"bytes", thresholds("blue"))
-	total.Height(8).Span(6)
-
-	top := timeseriesPanel(ids, "Disk usage, top 10 environments",
-		"Disk space of the 10 largest environments of the selected sites (GET /sites/environments/{env_id}/analytics/diskspace, latest daily point, refreshed every 6h). KinstaEnvironmentDiskFillingUp fires when the last 2 days' growth would pass kinsta:environment_disk_usage_threshold_bytes within 7 days.",
-		"bytes", 18,
-		rangeQuery("A",
-			`topk(10, (kinsta_environment_disk_usage_bytes{`+companySel+`}`+envNames+siteNames+`)`+inSelectedSites+`)`,
-			"{{display_name}} ({{environment_display_name}})"))
-	return []cog.Builder[dashboard.Panel]{total, top}
-}
-
-// activityOff is said in every panel of the Activity row: its collector is
-// the one not on by default.
-const activityOff = " The activity collector is off by default: start the exporter with --collector.activity, or this row stays empty. Its counters are per company, so the site label filter does not apply; an HA pair of exporters is counted once."
-
-// activityIncrease is the operations counted per interval, by type: max by
-// company and type first, so that two exporters of one company (an HA pair)
-// count once.
-func activityIncrease(metric string) string {
-	return `sum by (type) (max by (company, type) (increase(` + metric + `{` + companySel + `}[$__rate_interval])))`
-}
-
-func activityPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
-	finished := timeseriesPanel(ids, "Operations finished by type",
-		"Operations of the selected companies' Kinsta activity log that finished (failed or not), by type, per interval (increase of kinsta_activity_operations_total over $__rate_interval). The activity collector reads GET /company/{id}/activity-logs every --collector.activity.interval (15m), so the counts arrive in steps."+activityOff,
-		"none", 8,
-		rangeQuery("A", activityIncrease("kinsta_activity_operations_total"), "{{type}}"))
-
-	failed := timeseriesPanel(ids, "Operations failed by type",
-		"Operations of the selected companies' Kinsta activity log that failed (has_failed), by type, per interval (increase of kinsta_activity_operations_failed_total over $__rate_interval). A failure fires KinstaOperationsFailing for an hour."+activityOff,
-		"none", 8,
-		rangeQuery("A", activityIncrease("kinsta_activity_operations_failed_total"), "{{type}}"))
-
-	sel := `{` + companySel + `}`
-	totals := tablePanel(ids, "Operations since the exporter started",
-		"Operations of each type finished and failed since the exporter started (kinsta_activity_operations_total and kinsta_activity_operations_failed_total; operations created before the start are not counted), most failures first."+activityOff).
-		WithTarget(tableQuery("A", `max by (company, type) (kinsta_activity_operations_total`+sel+`)`)).
-		WithTarget(tableQuery("B", `max by (company, type) (kinsta_activity_operations_failed_total`+sel+`)`)).
-		WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
-		WithTransformation(organize(
-			[]string{"Time"},
-			map[string]string{"type": "Type", "company": "Company", "Value #A": "Finished", "Value #B": "Failed"},
-			[]string{"type", "Value #B", "Value #A", "company"})).
-		Unit("none").
-		Decimals(0).
-		SortBy(sortDesc("Failed")).
-		NoValue("No operations counted (is --collector.activity on?)").
-		Height(8).
-		Span(8)
-
-	return []cog.Builder[dashboard.Panel]{finished, failed, totals}
+	return multiVariable("label", "Site label",
+		`Show only sites carrying one of these Kinsta labels. "All" (regex .*) also keeps sites that have no label.`,
+		`label_values(kinsta_site_label_info{`+sel+`}, label)`)
 }
