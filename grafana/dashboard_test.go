@@ -302,9 +302,9 @@ var (
 	rangeSel = regexp.MustCompile(`\[[^\]]*\]`)
 )
 
-// checkVariableUse: only known variables; $company/$label only inside =~
-// matchers (so that their ".*" All value is meaningful); range selectors use
-// $__rate_interval.
+// checkVariableUse: only known variables; $job/$instance/$company/$label
+// only inside =~ matchers (so that their ".*" All value is meaningful); range
+// selectors use $__rate_interval.
 func checkVariableUse(t *testing.T, where, expr string) {
 	t.Helper()
 	for _, m := range varUse.FindAllStringSubmatchIndex(expr, -1) {
@@ -316,7 +316,7 @@ func checkVariableUse(t *testing.T, where, expr string) {
 		}
 		after := strings.TrimLeft(expr[m[1]:], "}]")
 		switch name {
-		case "company", "label":
+		case "job", "instance", "company", "label":
 			if !strings.HasSuffix(expr[:m[0]], `=~"`) || !strings.HasPrefix(after, `"`) {
 				t.Errorf("%s: $%s must be used as =~\"$%s\": %s", where, name, name, expr)
 			}
@@ -380,19 +380,18 @@ func TestTemplating(t *testing.T) {
 	for _, v := range d.Templating.List {
 		names = append(names, v["name"].(string))
 	}
-	if !slices.Equal(names, []string{"datasource", "company", "label"}) {
-		t.Fatalf("variables = %v, want [datasource company label]", names)
+	if !slices.Equal(names, []string{"datasource", "job", "instance", "company", "label"}) {
+		t.Fatalf("variables = %v, want [datasource job instance company label]", names)
+	}
+	multi := func(query string) map[string]any {
+		return map[string]any{"type": "query", "query": query, "datasource": datasourceRef, "multi": true, "includeAll": true, "allValue": ".*"}
 	}
 	want := []map[string]any{
 		{"type": "datasource", "query": "prometheus", "multi": false, "includeAll": false},
-		{
-			"type": "query", "query": "label_values(kinsta_up, company)", "datasource": datasourceRef,
-			"multi": true, "includeAll": true, "allValue": ".*",
-		},
-		{
-			"type": "query", "query": `label_values(kinsta_site_label_info{company=~"$company"}, label)`, "datasource": datasourceRef,
-			"multi": true, "includeAll": true, "allValue": ".*",
-		},
+		multi("label_values(kinsta_exporter_build_info, job)"),
+		multi(`label_values(kinsta_exporter_build_info{job=~"$job"}, instance)`),
+		multi(`label_values(kinsta_up{job=~"$job",instance=~"$instance"}, company)`),
+		multi(`label_values(kinsta_site_label_info{job=~"$job",instance=~"$instance",company=~"$company"}, label)`),
 	}
 	for i, w := range want {
 		v := d.Templating.List[i]
@@ -420,7 +419,7 @@ func TestQueries(t *testing.T) {
 		ts, _ := p["targets"].([]any)
 		targets += len(ts)
 	}
-	if want := 2 + targets; len(qs) != want { // company and label variables
+	if want := 4 + targets; len(qs) != want { // job, instance, company and label variables
 		t.Errorf("queries.Extract returned %d queries, want %d", len(qs), want)
 	}
 	plain, err := queries.Queries(DashboardJSON)
