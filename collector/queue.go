@@ -58,23 +58,25 @@ func (r *refresher) removeItem(it *item) {
 	delete(r.items, it.target)
 }
 
-// reconcile makes the items match the inventories and fallback modes:
-// new sites and environments get items (due at once), gone ones lose theirs
+// reconcile makes the items match the inventory and fallback modes: new
+// sites and environments get items (due at once), gone ones lose theirs
 // with their series. Called with r.mu held, by the run loop only.
 func (r *refresher) reconcile(now time.Time) {
 	r.dirty = false
+	// Per collector (but the key's, which has one item whatever the
+	// inventory), the items the inventory calls for.
+	var perCollector [][]target
 	want := map[target]bool{}
-	for _, company := range r.companies {
-		inv := r.inv[company]
-		for _, reg := range r.collectors {
-			if reg.c.scope(false) == scopeKey {
-				continue // one item for the key, not per company
-			}
-			sc := reg.c.scope(r.state(reg.name, company).fallback)
-			for _, t := range inv.targets(reg.name, company, sc) {
-				want[t] = true
-			}
+	for _, reg := range r.collectors {
+		if reg.c.scope(false) == scopeKey || r.inv == nil {
+			continue
 		}
+		sc := reg.c.scope(r.state(reg.name, r.company).fallback)
+		targets := r.inv.targets(reg.name, r.company, sc)
+		for _, t := range targets {
+			want[t] = true
+		}
+		perCollector = append(perCollector, targets)
 	}
 	for t, it := range r.items {
 		if t.company != "" && !want[t] {
@@ -85,21 +87,15 @@ func (r *refresher) reconcile(now time.Time) {
 	// zero due time, so creation order decides): every collector gets its
 	// first data within seconds, not after the others' whole first pass.
 	var lists [][]target
-	for _, company := range r.companies {
-		for _, reg := range r.collectors {
-			if reg.c.scope(false) == scopeKey {
-				continue // one item for the key, not per company
+	for _, targets := range perCollector {
+		var fresh []target
+		for _, t := range targets {
+			if _, ok := r.items[t]; !ok {
+				fresh = append(fresh, t)
 			}
-			sc := reg.c.scope(r.state(reg.name, company).fallback)
-			var fresh []target
-			for _, t := range r.inv[company].targets(reg.name, company, sc) {
-				if _, ok := r.items[t]; !ok {
-					fresh = append(fresh, t)
-				}
-			}
-			if len(fresh) > 0 {
-				lists = append(lists, fresh)
-			}
+		}
+		if len(fresh) > 0 {
+			lists = append(lists, fresh)
 		}
 	}
 	for i := 0; len(lists) > 0; i++ {

@@ -53,7 +53,6 @@ type registered struct {
 // refresher runs the switchable collectors; see the top of this file.
 type refresher struct {
 	logger     log.Logger
-	company    string // the configured company; "" until GET /validate names it
 	now        func() time.Time
 	after      func(time.Duration) (<-chan time.Time, func() bool)
 	timeout    time.Duration
@@ -67,9 +66,9 @@ type refresher struct {
 	leaseUntil atomic.Int64 // unix nanoseconds; not under mu, so that a scrape is no write
 
 	mu         countingMutex // counts writes: the memos below are valid until the next
-	companies  []string      // in order of their first inventory
-	inv        map[string]*inventory
-	dirty      bool // the inventory or a fallback changed: reconcile the items
+	company    string        // configured, or the one of the last inventory; "" before GET /validate names it
+	inv        *inventory    // the company's sites; nil before the first good GET /sites
+	dirty      bool          // the inventory or a fallback changed: reconcile the items
 	items      map[target]*item
 	queue      queue
 	states     map[stateKey]*collectorState
@@ -120,7 +119,6 @@ func newRefresher(api API, cfg Config, logger log.Logger) (*refresher, error) {
 		lease:    cfg.lease,
 		byName:   map[string]*registered{},
 		wake:     make(chan struct{}, 1),
-		inv:      map[string]*inventory{},
 		items:    map[target]*item{},
 		states:   map[stateKey]*collectorState{},
 	}
@@ -171,17 +169,14 @@ func (r *refresher) poke() {
 	}
 }
 
-// setInventory hands over a company's sites after a good GET /sites.
+// setInventory hands over the company's sites after a good GET /sites.
 func (r *refresher) setInventory(company string, sites []kinsta.Site) {
 	if r == nil {
 		return
 	}
 	inv := newInventory(sites)
 	r.mu.Lock()
-	if _, known := r.inv[company]; !known {
-		r.companies = append(r.companies, company)
-	}
-	r.inv[company] = inv
+	r.company, r.inv = company, inv
 	r.dirty = true
 	r.mu.Unlock()
 	r.poke()
@@ -243,8 +238,11 @@ func (r *refresher) sleepUntil(ctx context.Context, t time.Time, wakeable bool) 
 func (r *refresher) refreshItem(ctx context.Context, it *item, reg *registered) time.Duration {
 	r.mu.RLock()
 	st := r.states[stateKey{it.collector, it.company}]
-	req := &request{target: it.target, inv: r.inv[it.company], state: it.data,
+	req := &request{target: it.target, state: it.data,
 		fallback: st != nil && st.fallback, since: r.started}
+	if it.company != "" {
+		req.inv = r.inv
+	}
 	r.mu.RUnlock()
 
 	// Background work: its requests yield to GET /sites at the rate limit.

@@ -9,8 +9,8 @@ import (
 )
 
 // companyLabel is the company label of an item's series: the API key's
-// items carry the key's company, or the configured or first known one until
-// GET /validate has answered.
+// items carry the key's company, or the exporter's until GET /validate has
+// answered.
 func (r *refresher) companyLabel(company string) string {
 	if company != "" {
 		return company
@@ -18,13 +18,7 @@ func (r *refresher) companyLabel(company string) string {
 	if r.keyCompany != "" {
 		return r.keyCompany
 	}
-	if r.company != "" {
-		return r.company
-	}
-	if len(r.companies) > 0 {
-		return r.companies[0]
-	}
-	return ""
+	return r.company
 }
 
 var (
