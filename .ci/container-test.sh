@@ -160,12 +160,13 @@ log "context $CONTEXT, image $IMAGE, run image $RUN_IMAGE, storage $STORAGE_ROOT
 # --- Dockerfile lint (report-only: npm may be unavailable) ---------------------
 # dockerfilelint cannot expand build args and flags `FROM ${GO_IMAGE}` as
 # "missing tag"; lint a copy with each FROM's arg replaced by its default, as
-# docker would expand it, so no rule has to be turned off.
+# docker would expand it, so no rule has to be turned off. It also predates
+# FROM --platform (it takes the flag for the image), so the copy drops the flag.
 if command -v npx >/dev/null 2>&1; then
   mkdir -p "$WORK/lint"
   awk '
     /^ARG [A-Za-z_]+=/ { split(substr($0, 5), kv, "="); def[kv[1]] = substr($0, 5 + length(kv[1]) + 1) }
-    /^FROM / { for (k in def) gsub("\\$\\{" k "\\}", def[k]) }
+    /^FROM / { sub(/--platform=[^ ]+ /, ""); for (k in def) gsub("\\$\\{" k "\\}", def[k]) }
     { print }' "$DOCKERFILE" >"$WORK/lint/Dockerfile"
   set +e
   lint_out=$(cd "$WORK/lint" && timeout 120 npx --yes dockerfilelint@1.8.0 Dockerfile 2>&1)
