@@ -48,13 +48,13 @@ var wantSitesIncludeEnvironments = []Site{
 		Labels:      []Label{{ID: "54fb80af-576c-4fdc-ba4f-b596c83f15a1", Name: "Do not remove"}},
 		Environments: []Environment{
 			{
-				ID:               "54fb80af-576c-4fdc-ba4f-b596c83f15a1",
-				Name:             "live",
-				DisplayName:      "Live",
-				PrimaryDomain:    "example.com",
+				ID:            "54fb80af-576c-4fdc-ba4f-b596c83f15a1",
+				Name:          "live",
+				DisplayName:   "Live",
+				PrimaryDomain: "example.com",
 				Domains: []Domain{{ID: "7f5d3c2a-1b4e-4f6a-9c8d-0e1f2a3b4c5d", Name: "example.com", Type: "live",
 					IsActive: ptrTo(true), IsPrimary: true}},
-				PHPVersion: "8.3",
+				PHPVersion:       "8.3",
 				WordPressVersion: "6.3.1",
 			},
 			{
