@@ -11,6 +11,14 @@ import (
 
 func ptrTo[T any](v T) *T { return &v }
 
+// The domains of sites-include-environments.json (wantSitesIncludeEnvironments).
+var (
+	fixtureLiveDomains = []Domain{{ID: "7f5d3c2a-1b4e-4f6a-9c8d-0e1f2a3b4c5d", Name: "example.com", Type: "live",
+		IsActive: ptrTo(true), IsPrimary: true}}
+	fixtureStagingDomains = []Domain{{ID: "8a6e4d3b-2c5f-4a7b-8d9e-1f2a3b4c5d6e", Name: "stg-firstsite-staging.kinsta.cloud",
+		Type: "live", IsActive: ptrTo(true), IsPrimary: true}}
+)
+
 // decodeEnv decodes one environment object through DecodeSites.
 func decodeEnv(t *testing.T, env string) Environment {
 	t.Helper()
