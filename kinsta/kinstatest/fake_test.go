@@ -477,7 +477,7 @@ func TestRequestsCounting(t *testing.T) {
 			t.Errorf("after reset Requests(%q) = %d", rt, got)
 		}
 	}
-	if len(Routes()) != 12 {
+	if len(Routes()) != 14 {
 		t.Errorf("%d routes", len(Routes()))
 	}
 	for name, fn := range map[string]func(){
