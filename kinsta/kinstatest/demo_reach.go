@@ -19,7 +19,7 @@ const (
 //     their keys and with 202 or 200, by site;
 //   - response codes of the last 24 hours for the live environment of every
 //     live site, mostly 200/304/301 with a few 404s and the odd 500; site 14
-//     has a burst of 5xx (about 18% of its responses) and site 29 two 500s in
+//     has a burst of 5xx (about 16% of its responses) and site 29 two 500s in
 //     40 responses;
 //   - six API keys: the exporter's own (as /validate), a deploy pipeline's
 //     expiring in 9 days, one that never expires, one valid for 200 days, a
