@@ -184,17 +184,18 @@ func (w *wireEnvDomains) domains() (primaryName string, out []Domain) {
 }
 
 // ExportableDomains returns the domains of e that can name a probe target
-// or a label value, once each. This is where wildcards and repeats go, not
-// in the decoding, so that Domains stays what the API sent.
+// or a label value, once each. Wildcards and repeats go here rather than in
+// the decoding, so that Environment.Domains shows what the API sent.
 //
 //   - Names are trimmed of spaces and a final dot and lowercased.
 //   - Wildcards ("*.example.com", Kinsta lists them beside the apex) are
 //     dropped, and so is any name that is not a host name: empty, over 253
 //     bytes, with characters other than letters, digits, '-', '_' and '.', or
 //     with an empty label ("a..b", ".a").
-//   - A name listed more than once is kept at its first place, primary if any
-//     of its entries is, and active if any entry says so (IsActive stays nil
-//     only when no entry sent is_active). Its ID, Type are the first entry's.
+//   - A name listed more than once is kept once, at its first place, with
+//     the first entry's ID and Type. It is primary if any of its entries is;
+//     IsActive is true if any entry sent true, false if they sent only false,
+//     and nil if none sent is_active.
 //
 // The result is nil when nothing is left; e.Domains is not modified.
 func (e Environment) ExportableDomains() []Domain {
