@@ -88,6 +88,7 @@ func newCompanies(o *options, reg prometheus.Registerer, logger log.Logger) (*co
 			RefreshTimeout: o.timeout,
 			MaxStaleness:   o.maxStaleness,
 			Collectors:     o.collectors.Collectors(),
+			Limits:         o.limits,
 		},
 		Logger: log.With(logger, "component", "collector"),
 	})

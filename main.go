@@ -70,6 +70,7 @@ type options struct {
 	rateLimit     float64
 	demo          bool
 	collectors    *collector.Flags
+	limits        collector.Limits
 	apiKey        string // loaded from the file or the environment; never logged
 	configFile    string
 	config        *config.Config // loaded from configFile at start-up
@@ -99,8 +100,37 @@ func parseFlags(args []string) (*options, *kingpin.Application, error) {
 	namedFlag(app, "kinsta.rate-limit", "Most requests per second sent to the Kinsta API (burst of 3), shared by all companies. 0 disables the limit.", "1", &o.rateLimit, func(v string) (float64, error) { return strconv.ParseFloat(v, 64) })
 	app.Flag("demo", "Serve a built-in simulated Kinsta company (no account needed): starts a fake Kinsta API on loopback and exports it.").BoolVar(&o.demo)
 	o.collectors = collector.RegisterFlags(app)
+	limitFlags(app, &o.limits)
 	_, err := app.Parse(args)
 	return o, app, err
+}
+
+// limitFlags registers --limit.*, the bounds on what an API answer can make
+// the exporter hold (collector.Limits; README, Limits).
+func limitFlags(app *kingpin.Application, l *collector.Limits) {
+	hard := fmt.Sprintf(" Over %d times as many fail the refresh as bad_response, keeping the last good data.", collector.HardLimitFactor)
+	for _, f := range []struct {
+		name, help string
+		def        int
+		dst        *int
+	}{
+		{"label-value-length", "Longest label value exported, in bytes; longer ones (site, label and plugin names, ids, ...) are cut at a UTF-8 boundary.", collector.DefaultLabelValueLength, &l.LabelValueLength},
+		{"labels-per-site", "Most site labels exported per site; the first ones are kept." + hard, collector.DefaultLabelsPerSite, &l.LabelsPerSite},
+		{"domains-per-environment", "Most domains exported per environment." + hard, collector.DefaultDomainsPerEnvironment, &l.DomainsPerEnvironment},
+		{"series-per-company", "Most site series (GET /sites) per company; whole sites past it are left out." + hard, collector.DefaultSeriesPerCompany, &l.SeriesPerCompany},
+		{"series-per-collector", "Most series of one background collector per company." + hard, collector.DefaultSeriesPerCollector, &l.SeriesPerCollector},
+		{"activity-types", "Most operation types of the activity counters per company; further types are counted as type \"other\".", collector.DefaultActivityTypes, &l.ActivityTypes},
+	} {
+		namedFlag(app, "limit."+f.name, f.help, strconv.Itoa(f.def), f.dst, positiveInt)
+	}
+}
+
+func positiveInt(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, errors.New("must be a positive integer")
+	}
+	return n, nil
 }
 
 // flagValue is a kingpin.Value whose parse errors name the flag: kingpin's own

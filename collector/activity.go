@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"crypto/sha256"
 	"maps"
 	"strconv"
 	"time"
@@ -77,11 +78,29 @@ func (s *activityState) clone() *activityState {
 // while an unfinished operation holds the watermark below it, and must not
 // be counted each time. Two id-less entries of one type and site created in
 // the same millisecond are therefore counted as one.
+//
+// The key is a hash: the log's ids and types are the API's text, and up to
+// a few thousand keys are kept between refreshes.
 func activityKey(a kinsta.Activity) string {
+	var key string
 	if a.ID != "" {
-		return "id:" + a.ID
+		key = "id:" + a.ID
+	} else {
+		key = "at:" + strconv.FormatInt(a.CreatedAt.UnixNano(), 10) + "/" + a.Type + "/" + a.SiteID
 	}
-	return "at:" + strconv.FormatInt(a.CreatedAt.UnixNano(), 10) + "/" + a.Type + "/" + a.SiteID
+	sum := sha256.Sum256([]byte(key))
+	return string(sum[:16])
+}
+
+// countType is the type an entry is counted as: its own, cut to the label
+// value limit, while the counters hold fewer than Limits.ActivityTypes
+// types, otherwise "other" (folded reports whether it was).
+func (s *activityState) countType(typ string, l Limits) (counted string, folded bool) {
+	typ, _ = cutLabel(orUnknown(typ), l.LabelValueLength)
+	if _, ok := s.ops[typ]; ok || len(s.ops) < l.ActivityTypes {
+		return typ, false
+	}
+	return otherActivityType, true
 }
 
 type activityCollector struct {
@@ -128,6 +147,8 @@ func (c activityCollector) refresh(ctx context.Context, req *request) (result, e
 		offset = pass.offset
 	}
 	var oldest time.Time // the oldest entry this refresh read
+	var hits limitHits
+	limits := req.limits.withDefaults()
 	complete := false
 	total := 0
 	for first != nil || pages < activityMaxPages {
@@ -168,7 +189,10 @@ func (c activityCollector) refresh(ctx context.Context, req *request) (result, e
 				}
 				continue
 			}
-			typ := orUnknown(a.Type)
+			typ, folded := st.countType(a.Type, limits)
+			if folded {
+				hits[limitActivityTypes]++
+			}
 			st.ops[typ]++
 			if a.HasFailed {
 				st.failed[typ]++
@@ -212,7 +236,7 @@ func (c activityCollector) refresh(ctx context.Context, req *request) (result, e
 		// time: nothing to resume from; the next refresh starts again from
 		// the newest entry.
 	}
-	return result{series: st.series(req.company), state: st}, nil
+	return result{series: st.series(req.company), state: st, hits: hits}, nil
 }
 
 func (s *activityState) series(company string) series {

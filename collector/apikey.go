@@ -23,6 +23,9 @@ func (apiKeyCollector) scope(bool) scope { return scopeKey }
 
 func (c apiKeyCollector) refresh(ctx context.Context, req *request) (result, error) {
 	key, err := c.src.Validate(ctx)
+	if err == nil && key.CompanyID != "" {
+		err = checkKeyCompany(key.CompanyID)
+	}
 	if err != nil {
 		return result{}, err
 	}

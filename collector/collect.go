@@ -74,6 +74,7 @@ func (e *Exporter) CollectCompany(ch chan<- prometheus.Metric) {
 	e.mu.RUnlock()
 	collectState(ch, company, state)
 	e.ref.collectCompany(ch, e.cfg.Now())
+	e.limited.collect(ch)
 }
 
 // QueueStats are the background refresher's work items per collector.

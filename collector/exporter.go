@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +39,9 @@ type Config struct {
 	// with their refresh intervals; a zero interval means the default. They
 	// run in the background once Start is called. Empty: the sites core only.
 	Collectors map[string]time.Duration
+	// Limits bound what an API answer can make the exporter hold; zero
+	// fields mean the defaults.
+	Limits Limits
 
 	// after is the background refresher's timer; nil means real timers
 	// (tests run it on a simulated clock).
@@ -63,7 +65,8 @@ type Exporter struct {
 	discovery refreshState // GET /validate, while company is ""
 	state     refreshState // GET /sites
 	snapshot  *siteRows    // site series of the last good refresh; nil before it
-	sites     map[string]string
+	sites     map[string]string // site id -> status, of the last good refresh, for the change log
+	limited   *limitCounters    // what the limits left out, of every collector
 	// changes counts changes of the served site series (a refresh that
 	// stored other rows), for Generation.
 	changes atomic.Uint64
@@ -94,11 +97,13 @@ func New(source API, cfg Config, logger log.Logger) (*Exporter, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	ref, err := newRefresher(source, cfg, logger)
+	cfg.Limits = cfg.Limits.withDefaults()
+	limited := &limitCounters{}
+	ref, err := newRefresher(source, cfg, limited, logger)
 	if err != nil {
 		return nil, err
 	}
-	return &Exporter{source: source, cfg: cfg, logger: logger, company: cfg.Company, ref: ref}, nil
+	return &Exporter{source: source, cfg: cfg, logger: logger, company: cfg.Company, limited: limited, ref: ref}, nil
 }
 
 // Start runs the switchable collectors' background refresher until ctx
@@ -162,10 +167,13 @@ func (e *Exporter) refreshSites() (any, error) {
 	start := e.cfg.Now()
 	sites, err := e.source.Sites(ctx, company)
 	end := e.cfg.Now()
-	var rows *siteRows
+	var built *siteBuild
 	if err == nil {
-		e.ref.setInventory(company, sites)
-		rows = buildSiteRows(company, sites)
+		built, err = buildSiteRows(company, sites, e.cfg.Limits)
+	}
+	if err == nil {
+		e.ref.setInventory(company, built.kept)
+		e.countLimited(company, sitesCollector, built.hits)
 	}
 
 	e.mu.Lock()
@@ -181,33 +189,48 @@ func (e *Exporter) refreshSites() (any, error) {
 		level.Info(e.logger).Log("msg", "Refreshing sites works again", "company", company)
 	}
 	// The same rows again, while served, change nothing: the rendering stays.
+	rows := built.rows
 	if e.expired(e.cfg.Now()) || !e.snapshot.equal(rows) {
 		e.changes.Add(1)
 	}
 	e.state.lastSuccess = end
 	e.snapshot = rows
-	e.sites = e.logChanges(company, e.sites, sites)
+	e.sites = e.logChanges(company, e.sites, built.summaries)
 	level.Debug(e.logger).Log("msg", "Refreshed sites", "company", company, "sites", len(sites), "series", rows.series(), "duration", e.state.lastDuration)
 	return nil, nil
 }
 
+// countLimited counts what the limits left out of one refresh of a
+// collector, with one log line.
+func (e *Exporter) countLimited(company, collector string, hits limitHits) {
+	if !hits.any() {
+		return
+	}
+	e.limited.add(company, collector, hits)
+	level.Warn(e.logger).Log(append([]any{"msg", "Limits left part of the Kinsta API's answer out (see --limit.* flags)",
+		"company", company, "collector", collector}, hits.logValues()...)...)
+}
+
 // logChanges logs sites that appeared, disappeared or changed status, and
-// returns the new site -> status map. The first refresh only records.
-func (e *Exporter) logChanges(companyID string, old map[string]string, sites []kinsta.Site) map[string]string {
+// returns the new site -> status map. The sites are those exported, each
+// once (buildSiteRows keeps the first of a repeated id), so that a site
+// listed twice with two statuses is not logged as changing on every
+// refresh. The first refresh only records.
+func (e *Exporter) logChanges(companyID string, old map[string]string, sites []siteSummary) map[string]string {
 	next := make(map[string]string, len(sites))
 	for _, s := range sites {
-		next[s.ID] = s.Status
+		next[s.id] = s.status
 	}
 	if old == nil {
 		return next
 	}
 	for _, s := range sites {
-		before, existed := old[s.ID]
+		before, existed := old[s.id]
 		switch {
 		case !existed:
-			level.Info(e.logger).Log("msg", "Site added", "company", companyID, "site_id", s.ID, "name", s.Name, "status", s.Status)
-		case before != s.Status:
-			level.Info(e.logger).Log("msg", "Site status changed", "company", companyID, "site_id", s.ID, "name", s.Name, "from", before, "to", s.Status)
+			level.Info(e.logger).Log("msg", "Site added", "company", companyID, "site_id", s.id, "name", s.name, "status", s.status)
+		case before != s.status:
+			level.Info(e.logger).Log("msg", "Site status changed", "company", companyID, "site_id", s.id, "name", s.name, "from", before, "to", s.status)
 		}
 	}
 	for id := range old {
@@ -229,8 +252,8 @@ func (e *Exporter) discover() (any, error) {
 	start := e.cfg.Now()
 	key, err := e.source.Validate(ctx)
 	end := e.cfg.Now()
-	if err == nil && key.CompanyID == "" {
-		err = errors.New("GET /validate named no company; set --kinsta.company")
+	if err == nil {
+		err = checkKeyCompany(key.CompanyID)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

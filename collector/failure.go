@@ -50,6 +50,8 @@ type collectorState struct {
 	notFound      int // consecutive 404s
 	failing       int // items whose last attempt failed, for logging transitions
 	lastDuration  time.Duration
+	series        int       // of the items, for Limits.SeriesPerCollector
+	limitLogged   time.Time // when limits hit were last logged at warn level
 }
 
 // isDisabled reports whether the collector is paused after 404s.
@@ -71,6 +73,9 @@ func (r *refresher) state(collector, company string) *collectorState {
 func (r *refresher) finish(it *item, reg *registered, req *request, res result, err error, end time.Time) {
 	start := req.start
 	st := r.state(it.collector, it.company)
+	if err == nil {
+		err = r.limit(it, st, &res, end)
+	}
 	wasFailing := it.state.lastErr != nil
 	it.state.lastAttempt = start
 	it.state.lastDuration = end.Sub(start)
@@ -99,6 +104,7 @@ func (r *refresher) finish(it *item, reg *registered, req *request, res result, 
 			it.reg.changes.Add(1)
 		}
 		it.state.lastSuccess = end
+		st.series += res.series.len() - it.series.len()
 		it.series = res.series
 		it.data = res.state
 		it.next = start.Add(reg.interval)
@@ -178,4 +184,31 @@ func (r *refresher) notFound(it *item, reg *registered, st *collectorState, req 
 	}
 	level.Warn(logger).Log("msg", "Collector disabled for this company: Kinsta answers 404, which also means the API key's role may not read this data",
 		"until", formatTime(st.disabledUntil), "err", err)
+}
+
+// limit applies the Limits to a successful refresh's series: label values
+// cut, and no more than Limits.SeriesPerCollector series for the
+// collector and company, the item's series past that left out. What they
+// leave out is counted, and logged in one line per collector and company
+// per interval (a pass over its items), not one per item. Past the hard
+// limit the refresh fails as bad_response. Called with r.mu held.
+func (r *refresher) limit(it *item, st *collectorState, res *result, now time.Time) error {
+	others := st.series - it.series.len()
+	if n := others + res.series.len(); overHard(n, r.limits.SeriesPerCollector) {
+		return overHardLimit("", it.collector+" series", n, r.limits.SeriesPerCollector)
+	}
+	hits := res.series.limit(r.limits.LabelValueLength, r.limits.SeriesPerCollector-others)
+	hits.add(res.hits)
+	if !hits.any() {
+		return nil
+	}
+	company := r.companyLabel(it.company)
+	r.limited.add(company, it.collector, hits)
+	lvl := level.Debug
+	if now.Sub(st.limitLogged) >= it.reg.interval {
+		lvl, st.limitLogged = level.Warn, now
+	}
+	lvl(r.logger).Log(append([]any{"msg", "Limits left part of the Kinsta API's answer out (see --limit.* flags)",
+		"company", company, "collector", it.collector}, hits.logValues()...)...)
+	return nil
 }

@@ -179,7 +179,7 @@ func TestItemGenerationMovesOnChangeOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newRefresher(client, cfg, log.NewNopLogger())
+	r, err := newRefresher(client, cfg, &limitCounters{}, log.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,7 @@ func (r *refresher) removeItem(it *item) {
 	if !it.state.lastSuccess.IsZero() {
 		it.reg.changes.Add(1)
 	}
+	r.state(it.collector, it.company).series -= it.series.len()
 	delete(r.items, it.target)
 }
 

@@ -59,6 +59,8 @@ type refresher struct {
 	maxStale   time.Duration
 	lease      time.Duration
 	started    time.Time
+	limits     Limits
+	limited    *limitCounters
 	collectors []*registered
 	byName     map[string]*registered
 	wake       chan struct{}
@@ -105,12 +107,14 @@ func realAfter(d time.Duration) (<-chan time.Time, func() bool) {
 
 // newRefresher returns nil when no switchable collector is enabled, and an
 // error for a collector name that is not registered.
-func newRefresher(api API, cfg Config, logger log.Logger) (*refresher, error) {
+func newRefresher(api API, cfg Config, limited *limitCounters, logger log.Logger) (*refresher, error) {
 	if len(cfg.Collectors) == 0 {
 		return nil, nil
 	}
 	r := &refresher{
 		logger:   logger,
+		limits:   cfg.Limits.withDefaults(),
+		limited:  limited,
 		company:  cfg.Company,
 		now:      cfg.Now,
 		after:    cfg.after,
@@ -239,7 +243,7 @@ func (r *refresher) refreshItem(ctx context.Context, it *item, reg *registered) 
 	r.mu.RLock()
 	st := r.states[stateKey{it.collector, it.company}]
 	req := &request{target: it.target, state: it.data,
-		fallback: st != nil && st.fallback, since: r.started}
+		fallback: st != nil && st.fallback, since: r.started, limits: r.limits}
 	if it.company != "" {
 		req.inv = r.inv
 	}

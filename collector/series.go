@@ -2,6 +2,7 @@ package collector
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,6 +64,30 @@ func (s *series) equal(o *series) bool {
 		}
 	}
 	return true
+}
+
+// limit cuts the gauges' label values to maxLen bytes, dropping series that
+// become duplicates of others once cut, then keeps the first budget series
+// (gauges are dropped, counters are bounded by their collector), and
+// reports what it left out. The rows must not be shared yet: a refresh has
+// just built them.
+func (s *series) limit(maxLen, budget int) limitHits {
+	var hits limitHits
+	for i := range s.gauges {
+		hits[limitLabelValueLength] += s.gauges[i].rows.cut(maxLen)
+	}
+	if over := s.len() - max(budget, 0); over > 0 {
+		hits[limitSeriesPerCollector] += over
+		keep := max(budget-len(s.metrics), 0)
+		for i := range s.gauges {
+			r := &s.gauges[i].rows
+			arity := len(s.gauges[i].family.labels)
+			n := min(len(r.values), keep)
+			r.labels, r.values = slices.Clip(r.labels[:n*arity]), slices.Clip(r.values[:n])
+			keep -= n
+		}
+	}
+	return hits
 }
 
 // len is the number of series.

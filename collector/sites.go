@@ -10,6 +10,7 @@ package collector
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -84,6 +85,36 @@ func (r *gaugeRows) add(value float64, labels ...string) {
 	r.values = append(r.values, value)
 }
 
+// cut cuts every label value to maxLen bytes and, when any was cut, drops
+// the rows that have become duplicates (a duplicate series fails a scrape).
+// It returns how many values it cut.
+func (r *gaugeRows) cut(maxLen int) int {
+	cuts := 0
+	for i, v := range r.labels {
+		if len(v) > maxLen {
+			r.labels[i], _ = cutLabel(v, maxLen)
+			cuts++
+		}
+	}
+	if cuts == 0 || len(r.values) < 2 {
+		return cuts
+	}
+	arity := len(r.labels) / len(r.values)
+	seen := make(map[string]bool, len(r.values))
+	labels, values := r.labels[:0], r.values[:0]
+	for i, v := range r.values {
+		row := r.labels[i*arity : (i+1)*arity]
+		key := strings.Join(row, "\xff") // 0xff is never in valid UTF-8
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		labels, values = append(labels, row...), append(values, v)
+	}
+	r.labels, r.values = labels, values
+	return cuts
+}
+
 // siteRows is a company's sites snapshot: the rows of each of siteFamilies,
 // indexed by the row constants. It is immutable once built. Half a kilobyte
 // per series less than const metrics, and rendered directly.
@@ -138,54 +169,176 @@ func (s *siteRows) families(yield GaugeYield) bool {
 	return true
 }
 
+// siteBuild is what one GET /sites answer becomes: the site series, the
+// sites they export (for the background collectors and the change log) and
+// what the limits left out.
+type siteBuild struct {
+	rows *siteRows
+	// kept are the exported sites as the API sent them (ids uncut: they go
+	// into API requests), each id once.
+	kept []kinsta.Site
+	// summaries are kept's ids, names and statuses as exported (cut), for
+	// the change log.
+	summaries []siteSummary
+	hits      limitHits
+}
+
+type siteSummary struct{ id, name, status string }
+
 // buildSiteRows builds a company's site series, once per refresh, so that a
 // scrape only renders them. The API may repeat a site, an environment or a
-// label; duplicates are dropped here because a duplicate series would fail
-// the whole scrape.
-func buildSiteRows(company string, sites []kinsta.Site) *siteRows {
-	s := &siteRows{}
-	s[rowSiteInfo] = gaugeRows{make([]string, 0, len(sites)*4), make([]float64, 0, len(sites))}
-	s[rowSiteStatus] = gaugeRows{make([]string, 0, len(sites)*3), make([]float64, 0, len(sites))}
+// label; duplicates are dropped here (the first is kept) because a
+// duplicate series would fail the whole scrape. Label values are cut to
+// l.LabelValueLength first, so that values equal once cut are duplicates
+// too. Labels past l.LabelsPerSite and whole sites past
+// l.SeriesPerCompany are left out; past HardLimitFactor times either, the
+// answer is refused.
+func buildSiteRows(company string, sites []kinsta.Site, l Limits) (*siteBuild, error) {
+	l = l.withDefaults()
+	b := &siteBuild{rows: &siteRows{}}
+	s := b.rows
 	envs := 0
 	for _, site := range sites {
 		envs += len(site.Environments)
 	}
-	s[rowEnvInfo] = gaugeRows{make([]string, 0, envs*8), make([]float64, 0, envs)}
-	s[rowEnvBlocked] = gaugeRows{make([]string, 0, envs*3), make([]float64, 0, envs)}
-	s[rowEnvPremium] = gaugeRows{make([]string, 0, envs*3), make([]float64, 0, envs)}
+	// Sized for the common case, a company within the limit.
+	n, e := min(len(sites), l.SeriesPerCompany), min(envs, l.SeriesPerCompany)
+	s[rowSiteInfo] = gaugeRows{make([]string, 0, n*4), make([]float64, 0, n)}
+	s[rowSiteStatus] = gaugeRows{make([]string, 0, n*3), make([]float64, 0, n)}
+	s[rowEnvInfo] = gaugeRows{make([]string, 0, e*8), make([]float64, 0, e)}
+	s[rowEnvBlocked] = gaugeRows{make([]string, 0, e*3), make([]float64, 0, e)}
+	s[rowEnvPremium] = gaugeRows{make([]string, 0, e*3), make([]float64, 0, e)}
+	c := cutter{max: l.LabelValueLength, hits: &b.hits}
+	company = c.cut(company)
 	seenSites := make(map[string]bool, len(sites))
 	seenEnvs := make(map[string]bool, envs)
+	total := 0 // series of every site, the left out ones included
 	for _, site := range sites {
-		if site.ID == "" || seenSites[site.ID] {
+		cs := c.site(site)
+		if cs.ID == "" || seenSites[cs.ID] {
 			continue
 		}
-		seenSites[site.ID] = true
-		status := site.Status
+		seenSites[cs.ID] = true
+		labels := distinctLabels(cs.Labels)
+		if len(labels) > l.LabelsPerSite {
+			if overHard(len(labels), l.LabelsPerSite) {
+				return nil, overHardLimit("/sites", "labels on site "+quoteShort(cs.ID), len(labels), l.LabelsPerSite)
+			}
+			b.hits[limitLabelsPerSite] += len(labels) - l.LabelsPerSite
+			labels = labels[:l.LabelsPerSite]
+		}
+		var siteEnvs []kinsta.Environment
+		for _, env := range cs.Environments {
+			if env.ID != "" && !seenEnvs[env.ID] {
+				seenEnvs[env.ID] = true
+				siteEnvs = append(siteEnvs, env)
+			}
+		}
+		status := cs.Status
 		if status == "" {
 			status = unknownStatus
 		}
-		s[rowSiteInfo].add(1, company, site.ID, site.Name, site.DisplayName)
-		s[rowSiteStatus].add(boolValue(status == liveStatus), company, site.ID, liveStatus)
+		series := 3 + len(labels) + 3*len(siteEnvs) // info, status live and the status, labels, 3 per environment
+		if status == liveStatus {
+			series--
+		}
+		if total += series; overHard(total, l.SeriesPerCompany) {
+			return nil, overHardLimit("/sites", "site series", total, l.SeriesPerCompany)
+		}
+		if s.series()+series > l.SeriesPerCompany {
+			b.hits[limitSeriesPerCompany] += series
+			continue
+		}
+		b.kept = append(b.kept, site)
+		b.summaries = append(b.summaries, siteSummary{cs.ID, cs.Name, cs.Status})
+		s[rowSiteInfo].add(1, company, cs.ID, cs.Name, cs.DisplayName)
+		s[rowSiteStatus].add(boolValue(status == liveStatus), company, cs.ID, liveStatus)
 		if status != liveStatus {
-			s[rowSiteStatus].add(1, company, site.ID, status)
+			s[rowSiteStatus].add(1, company, cs.ID, status)
 		}
-		for i, label := range site.Labels {
-			if slices.Contains(site.Labels[:i], label) {
-				continue
-			}
-			s[rowSiteLabel].add(1, company, site.ID, label.ID, label.Name)
+		for _, label := range labels {
+			s[rowSiteLabel].add(1, company, cs.ID, label.ID, label.Name)
 		}
-		for _, env := range site.Environments {
-			if env.ID == "" || seenEnvs[env.ID] {
-				continue
-			}
-			seenEnvs[env.ID] = true
-			s[rowEnvInfo].add(1, company, site.ID, env.ID, env.Name, env.DisplayName, env.PrimaryDomain, env.PHPVersion, env.WordPressVersion)
-			s[rowEnvBlocked].add(boolValue(env.IsBlocked), company, site.ID, env.ID)
-			s[rowEnvPremium].add(boolValue(env.IsPremium), company, site.ID, env.ID)
+		for _, env := range siteEnvs {
+			s[rowEnvInfo].add(1, company, cs.ID, env.ID, env.Name, env.DisplayName, env.PrimaryDomain, env.PHPVersion, env.WordPressVersion)
+			s[rowEnvBlocked].add(boolValue(env.IsBlocked), company, cs.ID, env.ID)
+			s[rowEnvPremium].add(boolValue(env.IsPremium), company, cs.ID, env.ID)
 		}
 	}
-	return s
+	return b, nil
+}
+
+// distinctLabels drops repeated labels, keeping the first.
+func distinctLabels(labels []kinsta.Label) []kinsta.Label {
+	out := labels[:0:0]
+	for _, label := range labels {
+		if !slices.Contains(out, label) {
+			out = append(out, label)
+		}
+	}
+	return out
+}
+
+// cutter cuts label values to max bytes, counting the cuts.
+type cutter struct {
+	max  int
+	hits *limitHits
+}
+
+func (c cutter) cut(v string) string {
+	v, cut := cutLabel(v, c.max)
+	if cut {
+		c.hits[limitLabelValueLength]++
+	}
+	return v
+}
+
+// site returns site with every text that becomes a label value cut: a
+// copy when something is cut, site itself otherwise.
+func (c cutter) site(site kinsta.Site) kinsta.Site {
+	if !c.siteNeedsCut(site) {
+		return site
+	}
+	site.ID, site.Name, site.DisplayName, site.Status = c.cut(site.ID), c.cut(site.Name), c.cut(site.DisplayName), c.cut(site.Status)
+	labels := make([]kinsta.Label, len(site.Labels))
+	for i, l := range site.Labels {
+		labels[i] = kinsta.Label{ID: c.cut(l.ID), Name: c.cut(l.Name)}
+	}
+	site.Labels = labels
+	envs := make([]kinsta.Environment, len(site.Environments))
+	for i, env := range site.Environments {
+		env.ID, env.Name, env.DisplayName = c.cut(env.ID), c.cut(env.Name), c.cut(env.DisplayName)
+		env.PrimaryDomain, env.PHPVersion, env.WordPressVersion = c.cut(env.PrimaryDomain), c.cut(env.PHPVersion), c.cut(env.WordPressVersion)
+		envs[i] = env
+	}
+	site.Environments = envs
+	return site
+}
+
+func (c cutter) siteNeedsCut(site kinsta.Site) bool {
+	if c.needsCut(site.ID, site.Name, site.DisplayName, site.Status) {
+		return true
+	}
+	for _, l := range site.Labels {
+		if c.needsCut(l.ID, l.Name) {
+			return true
+		}
+	}
+	for _, env := range site.Environments {
+		if c.needsCut(env.ID, env.Name, env.DisplayName, env.PrimaryDomain, env.PHPVersion, env.WordPressVersion) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c cutter) needsCut(values ...string) bool {
+	for _, v := range values {
+		if len(v) > c.max || !utf8.ValidString(v) {
+			return true
+		}
+	}
+	return false
 }
 
 func boolValue(b bool) float64 {

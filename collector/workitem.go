@@ -49,6 +49,7 @@ type request struct {
 	fallback bool
 	start    time.Time // the refresher's clock when the refresh started
 	since    time.Time // when the refresher was created: the exporter's start
+	limits   Limits
 }
 
 // result is a successful refresh: the item's series until the next success,
@@ -56,11 +57,13 @@ type request struct {
 type result struct {
 	series  series
 	state   any
-	company string // scopeKey: the company the API key belongs to
+	company string    // scopeKey: the company the API key belongs to
+	hits    limitHits // what the collector's own limits left out (activity types)
 }
 
 // inventory is a company's sites from the last good GET /sites, with
-// duplicate and empty ids dropped.
+// duplicate and empty ids dropped: their ids only, which is all a work
+// item needs, so that it keeps no other text of the answer alive.
 type inventory struct {
 	sites   []kinsta.Site
 	envSite map[string]string // environment id -> site id
@@ -83,10 +86,9 @@ func newInventory(sites []kinsta.Site) *inventory {
 				continue
 			}
 			inv.envSite[env.ID] = s.ID
-			envs = append(envs, env)
+			envs = append(envs, kinsta.Environment{ID: env.ID})
 		}
-		s.Environments = envs
-		inv.sites = append(inv.sites, s)
+		inv.sites = append(inv.sites, kinsta.Site{ID: s.ID, Environments: envs})
 	}
 	return inv
 }
