@@ -22,10 +22,17 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// maxVariants bounds how many (format, encoding) renderings one generation
-// keeps. Prometheus asks for one or two; clients that ask for many more
-// variants cost renders, not unbounded memory.
-const maxVariants = 6
+// Which renderings stay cached: only those Prometheus asks for, the text
+// formats its default Accept headers negotiate (text 0.0.4, OpenMetrics
+// 0.0.1 and 1.0.0, which render alike) with gzip or without: at most four
+// per generation, and nothing else can evict them. Any other variant
+// (protobuf, its text forms) is odd: rendered for the request that asks,
+// inside its in-flight slot, one odd render at a time, and the last one
+// kept, so that a client asking for the same odd variant every time (a
+// Prometheus with native histograms asks for protobuf) renders once per
+// generation while nobody else asks for other odd ones. Renderings can be
+// tens of megabytes, and any client picks its Accept header.
+const maxKeptVariants = 4
 
 // compressionLevel of the cached part: it is compressed once per generation
 // and sent many times, so the default level's smaller output pays.
@@ -39,14 +46,18 @@ type Cache struct {
 	gatherer prometheus.Gatherer // the part as const metrics, for protobuf
 	errorLog Logger
 
-	renderMu sync.Mutex // one render at a time bounds the memory of gathers
+	// One render of a kept variant at a time, and apart from them one of
+	// an odd variant: that bounds the memory of gathers, and odd requests
+	// never queue ahead of Prometheus'.
+	renderMu sync.Mutex
+	oddMu    sync.Mutex
 
 	mu      sync.Mutex
 	gen     uint64
 	valid   bool
-	entries map[variant]*entry
-	uses    uint64 // logical clock for evicting the least recently used variant
-	renders uint64 // number of renders done, for tests
+	entries map[variant]*entry // kept variants only
+	odd     *oddRendering      // the last odd rendering, of any generation
+	renders uint64             // number of renders done, for tests
 	gathers uint64 // of which through const metrics (protobuf, or rows the text formats cannot carry)
 	// sizes are the last rendered sizes per variant: the next render's buffer
 	// starts at that size instead of growing by doubling.
@@ -63,10 +74,36 @@ type variant struct {
 	gzip   bool
 }
 
+// kept reports whether v is one of the variants that stay cached.
+func (v variant) kept() bool {
+	switch v.format.FormatType() {
+	case expfmt.TypeTextPlain:
+		return true
+	case expfmt.TypeOpenMetrics:
+		return v.format.Version() == expfmt.OpenMetricsVersion_1_0_0
+	}
+	return false
+}
+
+// variantOf is the rendering a request gets: OpenMetrics 0.0.1 is rendered
+// as 1.0.0, which it is byte for byte (fastFormat), so the two share one.
+func variantOf(format expfmt.Format, gz bool) variant {
+	if format.FormatType() == expfmt.TypeOpenMetrics && format.Version() == expfmt.OpenMetricsVersion_0_0_1 {
+		format = expfmt.NewFormat(expfmt.TypeOpenMetrics).WithEscapingScheme(format.ToEscapingScheme())
+	}
+	return variant{format, gz}
+}
+
 type entry struct {
-	once    sync.Once
-	r       atomic.Pointer[rendering]
-	lastUse uint64 // guarded by Cache.mu
+	once sync.Once
+	r    atomic.Pointer[rendering]
+}
+
+// oddRendering is a rendering of an odd variant, of one generation.
+type oddRendering struct {
+	v   variant
+	gen uint64
+	r   *rendering
 }
 
 // rendering is one encoded exposition of the gathered families.
@@ -104,25 +141,46 @@ func NewCache(src collector.Source, part string, errorLog Logger) *Cache {
 // variant share one render.
 func (c *Cache) get(format expfmt.Format, gz bool) *rendering {
 	gen := c.source.Generation(c.part)
-	v := variant{format, gz}
+	v := variantOf(format, gz)
+	if !v.kept() {
+		return c.getOdd(v, gen)
+	}
 	c.mu.Lock()
 	if !c.valid || gen != c.gen {
-		c.gen, c.valid, c.entries = gen, true, make(map[variant]*entry, maxVariants)
+		c.gen, c.valid, c.entries = gen, true, make(map[variant]*entry, maxKeptVariants)
 	}
 	e := c.entries[v]
 	if e == nil {
-		if len(c.entries) >= maxVariants {
-			c.evictLocked()
-		}
 		e = &entry{}
 		c.entries[v] = e
 	}
-	c.uses++
-	e.lastUse = c.uses
 	c.mu.Unlock()
 
-	e.once.Do(func() { e.r.Store(c.render(v, gen)) })
+	e.once.Do(func() {
+		c.renderMu.Lock()
+		defer c.renderMu.Unlock()
+		e.r.Store(c.render(v, gen))
+	})
 	return e.r.Load()
+}
+
+// getOdd returns the rendering of an odd variant: the one kept when it is
+// of v and gen, else a new one, which replaces it. Concurrent requests of
+// one odd variant share a render.
+func (c *Cache) getOdd(v variant, gen uint64) *rendering {
+	c.oddMu.Lock()
+	defer c.oddMu.Unlock()
+	c.mu.Lock()
+	odd := c.odd
+	c.mu.Unlock()
+	if odd != nil && odd.v == v && odd.gen == gen {
+		return odd.r
+	}
+	r := c.render(v, gen)
+	c.mu.Lock()
+	c.odd = &oddRendering{v, gen, r}
+	c.mu.Unlock()
+	return r
 }
 
 // peek returns the finished rendering of v in generation gen, or nil.
@@ -132,28 +190,17 @@ func (c *Cache) peek(v variant, gen uint64) *rendering {
 	if e := c.entries[v]; e != nil && c.valid && c.gen == gen {
 		return e.r.Load()
 	}
+	if o := c.odd; o != nil && o.v == v && o.gen == gen {
+		return o.r
+	}
 	return nil
 }
 
-func (c *Cache) evictLocked() {
-	var oldest variant
-	var oldestUse uint64
-	first := true
-	for v, e := range c.entries {
-		if first || e.lastUse < oldestUse {
-			oldest, oldestUse, first = v, e.lastUse, false
-		}
-	}
-	delete(c.entries, oldest)
-}
-
-// render gathers and encodes. The render lock keeps one gather's families in
-// memory at a time however many variants are asked for at once. A gzip
-// rendering compresses the identity rendering of its format, reusing it when
-// that is cached already.
+// render gathers and encodes, with renderMu (kept variants) or oddMu
+// held, so that one gather's families at a time are in memory per lock. A
+// gzip rendering compresses the identity rendering of its format, reusing
+// it when that is cached already.
 func (c *Cache) render(v variant, gen uint64) *rendering {
-	c.renderMu.Lock()
-	defer c.renderMu.Unlock()
 	c.mu.Lock()
 	c.renders++
 	c.mu.Unlock()

@@ -634,19 +634,52 @@ func TestGatherErrorsContinue(t *testing.T) {
 	}
 }
 
-func TestVariantsAreBounded(t *testing.T) {
+// TestOddAcceptCannotEvict: any client picks its Accept header. Cycling
+// every variant, over and over, keeps at most Prometheus' four renderings
+// and one odd one, and never makes Prometheus' scrape render again (the old
+// cache kept the six used last, so cycling evicted Prometheus' rendering).
+func TestOddAcceptCannotEvict(t *testing.T) {
 	f := newFixture(t, testSites)
 	h := Handler(f.live, f.caches, HandlerOpts{})
-	for _, ac := range acceptCases {
-		for _, ae := range []string{"", "gzip"} {
-			get(t, h, "/metrics", "Accept", ac.accept, "Accept-Encoding", ae)
+	prometheusScrape := func() { get(t, h, "/metrics", "Accept", acceptCases[2].accept, "Accept-Encoding", "gzip") }
+	prometheusScrape()
+	afterFirst := f.cache.Renders()
+	protobuf := "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding="
+	for range 3 {
+		for _, ac := range acceptCases {
+			for _, ae := range []string{"", "gzip"} {
+				get(t, h, "/metrics", "Accept", ac.accept, "Accept-Encoding", ae)
+			}
+		}
+		for _, enc := range []string{"delimited", "text", "compact-text"} {
+			for _, ae := range []string{"", "gzip"} {
+				get(t, h, "/metrics", "Accept", protobuf+enc, "Accept-Encoding", ae)
+			}
 		}
 	}
 	f.cache.mu.Lock()
-	n := len(f.cache.entries)
+	kept := len(f.cache.entries)
 	f.cache.mu.Unlock()
-	if n > maxVariants {
-		t.Fatalf("%d variants kept, max %d", n, maxVariants)
+	if kept > maxKeptVariants {
+		t.Errorf("%d variants kept, max %d", kept, maxKeptVariants)
+	}
+	before := f.cache.Renders()
+	prometheusScrape()
+	if n := f.cache.Renders() - before; n != 0 {
+		t.Errorf("Prometheus' scrape rendered %d times after a client cycled every Accept variant, want 0", n)
+	}
+	// The text formats render once each (text and OpenMetrics, each with
+	// and without gzip); every odd request renders, but for a repeat.
+	t.Logf("renders: 1 for the first scrape, %d while cycling", before-afterFirst)
+
+	// The same odd variant again and again renders once.
+	odd := func() { get(t, h, "/metrics", "Accept", acceptCases[10].accept) }
+	odd()
+	before = f.cache.Renders()
+	odd()
+	odd()
+	if n := f.cache.Renders() - before; n != 0 {
+		t.Errorf("a repeated odd variant rendered %d more times, want 0", n)
 	}
 }
 
