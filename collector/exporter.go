@@ -61,10 +61,10 @@ type Exporter struct {
 	flight singleflight.Group
 
 	mu        sync.RWMutex
-	company   string       // configured, or named by GET /validate; "" until then
-	discovery refreshState // GET /validate, while company is ""
-	state     refreshState // GET /sites
-	snapshot  *siteRows    // site series of the last good refresh; nil before it
+	company   string            // configured, or named by GET /validate; "" until then
+	discovery refreshState      // GET /validate, while company is ""
+	state     refreshState      // GET /sites
+	snapshot  *siteRows         // site series of the last good refresh; nil before it
 	sites     map[string]string // site id -> status, of the last good refresh, for the change log
 	limited   *limitCounters    // what the limits left out, of every collector
 	// changes counts changes of the served site series (a refresh that

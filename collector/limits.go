@@ -239,7 +239,9 @@ func checkKeyCompany(id string) error {
 		reason = "not valid UTF-8"
 	case id == "." || id == "..":
 		reason = "a path segment, not an id"
-	case strings.ContainsFunc(id, func(r rune) bool { return strings.ContainsRune(`/?#%\`, r) || unicode.IsSpace(r) || unicode.IsControl(r) }):
+	case strings.ContainsFunc(id, func(r rune) bool {
+		return strings.ContainsRune(`/?#%\`, r) || unicode.IsSpace(r) || unicode.IsControl(r)
+	}):
 		reason = `contains / ? # % \, white space or a control character`
 	default:
 		return nil

@@ -58,7 +58,7 @@ type Cache struct {
 	entries map[variant]*entry // kept variants only
 	odd     *oddRendering      // the last odd rendering, of any generation
 	renders uint64             // number of renders done, for tests
-	gathers uint64 // of which through const metrics (protobuf, or rows the text formats cannot carry)
+	gathers uint64             // of which through const metrics (protobuf, or rows the text formats cannot carry)
 	// sizes are the last rendered sizes per variant: the next render's buffer
 	// starts at that size instead of growing by doubling.
 	sizes map[variant]int
