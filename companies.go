@@ -2,7 +2,7 @@ package main
 
 // The companies the exporter serves, from flags or --config.file, as a
 // fleet of per-company exporters, and what reloads them (SIGHUP and, through
-// the server, POST /-/reload).
+// the server with --web.enable-lifecycle, POST /-/reload).
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -61,6 +62,47 @@ type companies struct {
 	reloadMu       sync.Mutex
 	lastReloadOK   prometheus.Gauge // nil when there is nothing to reload
 	lastReloadTime prometheus.Gauge
+	// Failed reloads and reloads with nothing to reload log one line per
+	// reloadLogEvery: a client POSTing in a loop wrote two lines a request.
+	failureLog, nothingLog *throttle
+}
+
+// reloadLogEvery is the least time between two log lines of failed
+// reloads; the next line says how many were not logged.
+const reloadLogEvery = 10 * time.Second
+
+// throttle lets one event a period through and counts the others.
+type throttle struct {
+	mu         sync.Mutex
+	every      time.Duration
+	now        func() time.Time
+	last       time.Time
+	suppressed int
+}
+
+func newThrottle(every time.Duration) *throttle { return &throttle{every: every, now: time.Now} }
+
+// allow reports whether the event may be logged and, if so, how many were
+// not since the last one that was.
+func (t *throttle) allow() (ok bool, suppressed int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	if !t.last.IsZero() && now.Sub(t.last) < t.every {
+		t.suppressed++
+		return false, 0
+	}
+	t.last, suppressed, t.suppressed = now, t.suppressed, 0
+	return true, suppressed
+}
+
+// notLogged is the key-value pair of a throttled log line, when some were
+// not logged.
+func notLogged(suppressed int) []any {
+	if suppressed == 0 {
+		return nil
+	}
+	return []any{"not_logged_since", suppressed}
 }
 
 // newCompanies builds the fleet of the configured companies, their clients
@@ -92,7 +134,8 @@ func newCompanies(o *options, reg prometheus.Registerer, logger log.Logger) (*co
 		},
 		Logger: log.With(logger, "component", "collector"),
 	})
-	c := &companies{Fleet: f, o: o, logger: logger}
+	c := &companies{Fleet: f, o: o, logger: logger,
+		failureLog: newThrottle(reloadLogEvery), nothingLog: newThrottle(reloadLogEvery)}
 	list := c.list(o.config, o.apiKey)
 	changes, err := f.Apply(list)
 	if err != nil {
@@ -172,7 +215,9 @@ func (c *companies) readAgain() ([]fleet.Company, error) {
 // server.ErrReloadInProgress at once.
 func (c *companies) Reload(trigger string) error {
 	if !c.reloadable() {
-		level.Info(c.logger).Log("msg", "Nothing to reload: no --config.file and no --kinsta.api-key-file", "trigger", trigger)
+		if ok, n := c.nothingLog.allow(); ok {
+			level.Info(c.logger).Log(append([]any{"msg", "Nothing to reload: no --config.file and no --kinsta.api-key-file", "trigger", trigger}, notLogged(n)...)...)
+		}
 		return server.ErrNothingToReload
 	}
 	if !c.reloadMu.TryLock() {
@@ -186,7 +231,9 @@ func (c *companies) Reload(trigger string) error {
 	}
 	if err != nil {
 		c.lastReloadOK.Set(0)
-		level.Error(c.logger).Log("msg", "Reloading the configuration failed; keeping the previous one", "trigger", trigger, "err", err)
+		if ok, n := c.failureLog.allow(); ok {
+			level.Error(c.logger).Log(append([]any{"msg", "Reloading the configuration failed; keeping the previous one", "trigger", trigger, "err", err}, notLogged(n)...)...)
+		}
 		return err
 	}
 	c.lastReloadOK.Set(1)

@@ -275,10 +275,11 @@ func TestProbeWithFlags(t *testing.T) {
 	if got := sdCompanies(getSD(t, p)); got != "company-a" {
 		t.Fatalf("/sd lists %q", got)
 	}
-	// Without a file there is nothing to reload, and no reload metrics.
-	if code, _ := p.post(t, "/-/reload"); code != 200 {
-		t.Fatalf("POST /-/reload: %d", code)
+	// Without --web.enable-lifecycle, /-/reload is off.
+	if code, _ := p.post(t, "/-/reload"); code != http.StatusForbidden {
+		t.Fatalf("POST /-/reload: %d, want 403", code)
 	}
+	// Without a file there are no reload metrics.
 	if _, body := p.get(t, "/metrics"); strings.Contains(body, "kinsta_exporter_config_last_reload") {
 		t.Fatal("reload metrics without a file to reload")
 	}
@@ -323,7 +324,7 @@ func metricValue(t *testing.T, p *exporterProcess, name string) string {
 }
 
 func TestReload(t *testing.T) {
-	s := startWithConfig(t, twoCompanies)
+	s := startWithConfig(t, twoCompanies, "--web.enable-lifecycle")
 	if code, _ := s.p.get(t, "/probe?company=company-a"); code != 200 {
 		t.Fatal("probe a")
 	}
@@ -337,7 +338,7 @@ func TestReload(t *testing.T) {
 	// A bad file keeps the old configuration, says why, and sets the metric 0.
 	writeTestFile(t, s.cfgPath, twoCompanies+"  - id: company-a\n    api_key_file: c.key\n")
 	code, body := s.p.post(t, "/-/reload")
-	if code != http.StatusInternalServerError || !strings.Contains(body, `companies[2] (id "company-a"): id: duplicate of companies[0]`) {
+	if code != http.StatusInternalServerError || body != reloadFailedBody {
 		t.Fatalf("bad reload: %d %q", code, body)
 	}
 	if v := metricValue(t, s.p, "kinsta_exporter_config_last_reload_successful"); v != "0" {
@@ -346,12 +347,14 @@ func TestReload(t *testing.T) {
 	if got := sdCompanies(getSD(t, s.p)); got != "company-a,company-b" {
 		t.Fatalf("companies after a bad reload: %q", got)
 	}
-	if !strings.Contains(s.p.stderr.String(), "Reloading the configuration failed; keeping the previous one") {
-		t.Fatalf("bad reload not logged:\n%s", s.p.stderr.String())
+	if !strings.Contains(s.p.stderr.String(), "Reloading the configuration failed; keeping the previous one") ||
+		!strings.Contains(s.p.stderr.String(), `companies[2] (id \"company-a\"): id: duplicate of companies[0]`) {
+		t.Fatalf("bad reload not logged with its reason:\n%s", s.p.stderr.String())
 	}
 	// A key file that went missing is bad too.
 	writeTestFile(t, s.cfgPath, "companies:\n  - {id: company-a, api_key_file: gone.key}\n")
-	if code, body := s.p.post(t, "/-/reload"); code != 500 || !strings.Contains(body, "gone.key") {
+	// The answer is the same: it does not tell whether a file exists.
+	if code, body := s.p.post(t, "/-/reload"); code != 500 || body != reloadFailedBody {
 		t.Fatalf("missing key file: %d %q", code, body)
 	}
 
@@ -425,6 +428,72 @@ func TestReload(t *testing.T) {
 	}
 }
 
+// reloadFailedBody is the whole answer to a failed reload, whatever failed.
+const reloadFailedBody = "Reloading failed; the previous configuration stays in use. The exporter's log says why.\n"
+
+// TestReloadNeedsLifecycle: /-/reload is off without --web.enable-lifecycle
+// (it was always on, for any caller); SIGHUP reloads without it.
+func TestReloadNeedsLifecycle(t *testing.T) {
+	s := startWithConfig(t, twoCompanies)
+	writeTestFile(t, s.cfgPath, "companies:\n  - {id: company-c, api_key_file: c.key}\n")
+	code, body := s.p.post(t, "/-/reload")
+	if code != http.StatusForbidden || !strings.Contains(body, "--web.enable-lifecycle") {
+		t.Fatalf("POST /-/reload without --web.enable-lifecycle: %d %q, want 403 naming the flag", code, body)
+	}
+	if got := sdCompanies(getSD(t, s.p)); got != "company-a,company-b" {
+		t.Fatalf("companies after a refused reload: %q", got)
+	}
+	if err := s.p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); sdCompanies(getSD(t, s.p)) != "company-c"; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not reload:\n%s", s.p.stderr.String())
+		}
+	}
+}
+
+// TestReloadFailuresLogRateLimited: 100 failed reloads in a row wrote 100
+// error lines; now one per reloadLogEvery, the next saying how many were
+// not logged.
+func TestReloadFailuresLogRateLimited(t *testing.T) {
+	s := startWithConfig(t, twoCompanies, "--web.enable-lifecycle")
+	writeTestFile(t, s.cfgPath, "companies: [")
+	start := time.Now()
+	const posts = 100
+	for range posts {
+		if code, body := s.p.post(t, "/-/reload"); code != 500 || body != reloadFailedBody {
+			t.Fatalf("bad reload: %d %q", code, body)
+		}
+	}
+	periods := int(time.Since(start)/reloadLogEvery) + 1
+	s.p.get(t, "/-/healthy") // the log is read through a pipe: let it catch up
+	lines := strings.Count(s.p.stderr.String(), "Reloading the configuration failed")
+	t.Logf("%d failed reloads in %s: %d log lines", posts, time.Since(start).Round(time.Millisecond), lines)
+	if lines < 1 || lines > periods {
+		t.Fatalf("%d log lines for %d failed reloads in %d periods of %s, want 1 to %d", lines, posts, periods, reloadLogEvery, periods)
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	th := newThrottle(10 * time.Second)
+	th.now = func() time.Time { return now }
+	if ok, n := th.allow(); !ok || n != 0 {
+		t.Fatalf("first: %v %d", ok, n)
+	}
+	for range 4 {
+		now = now.Add(time.Second)
+		if ok, _ := th.allow(); ok {
+			t.Fatal("allowed within the period")
+		}
+	}
+	now = now.Add(6 * time.Second)
+	if ok, n := th.allow(); !ok || n != 4 {
+		t.Fatalf("after the period: %v, %d not logged; want true, 4", ok, n)
+	}
+}
+
 // TestTLSAndBasicAuth runs the binary with --web.config.file (TLS and basic
 // auth, exporter-toolkit) and checks it with the real curl: 200 with the
 // credentials, 401 without or with wrong ones, on every endpoint.
@@ -448,7 +517,7 @@ basic_auth_users:
 	api := newMultiKeyAPI(t, map[string]*kinstatest.Company{"key-a": testCompany("company-a", "s1")})
 
 	addr := freeAddr(t)
-	cmd := exec.Command(binary, append([]string{"--web.listen-address=" + addr, "--web.config.file=" + webConfig,
+	cmd := exec.Command(binary, append([]string{"--web.listen-address=" + addr, "--web.config.file=" + webConfig, "--web.enable-lifecycle",
 		"--kinsta.api-url=" + api.url, "--kinsta.company=company-a"}, noCollectors...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "KINSTA_API_KEY=key-a"}
 	stderr := &syncBuffer{}

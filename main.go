@@ -75,6 +75,7 @@ type options struct {
 	configFile    string
 	config        *config.Config // loaded from configFile at start-up
 	probeOnly     bool
+	lifecycle     bool // --web.enable-lifecycle
 }
 
 func parseFlags(args []string) (*options, *kingpin.Application, error) {
@@ -87,7 +88,8 @@ func parseFlags(args []string) (*options, *kingpin.Application, error) {
 	app.Flag("web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit.").Default("40").IntVar(&o.maxRequests)
 	namedFlag(app, "log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]", "info", &o.logLevel, oneOf("debug", "info", "warn", "error"))
 	namedFlag(app, "log.format", "Output format of log messages. One of: [logfmt, json]", "logfmt", &o.logFormat, oneOf("logfmt", "json"))
-	app.Flag("config.file", "YAML file listing the Kinsta companies to export, each with its id, name and API key file. Excludes --kinsta.company and --kinsta.api-key-file. Reloaded on SIGHUP and POST /-/reload.").PlaceHolder("FILE").StringVar(&o.configFile)
+	app.Flag("config.file", "YAML file listing the Kinsta companies to export, each with its id, name and API key file. Excludes --kinsta.company and --kinsta.api-key-file. Reloaded on SIGHUP and, with --web.enable-lifecycle, POST /-/reload.").PlaceHolder("FILE").StringVar(&o.configFile)
+	app.Flag("web.enable-lifecycle", "Enable reloading the configuration over HTTP (POST or PUT /-/reload), as Prometheus' flag of that name. SIGHUP reloads without it.").BoolVar(&o.lifecycle)
 	app.Flag("web.probe-only", "Serve the companies only on /probe: /metrics keeps the exporter's own series and makes no Kinsta API call. For Prometheus probing every company through /sd, sharded over replicas.").BoolVar(&o.probeOnly)
 	app.Flag("kinsta.api-url", "Base URL of the Kinsta API.").Default(kinsta.DefaultBaseURL).Envar("KINSTA_API_URL").StringVar(&o.apiURL)
 	app.Flag("kinsta.api-key-file", "File holding the Kinsta API key (surrounding whitespace is trimmed). Without it the key is read from the environment variable "+apiKeyEnv+".").Envar("KINSTA_API_KEY_FILE").PlaceHolder("FILE").StringVar(&o.apiKeyFile)
@@ -334,6 +336,7 @@ func run(ctx context.Context, o *options, logger log.Logger, slogger *slog.Logge
 		Parts:           collector.Parts(o.collectors.Collectors()),
 		Companies:       c.Fleet,
 		Reloader:        c,
+		EnableLifecycle: o.lifecycle,
 		ListenAddresses: *o.web.WebListenAddresses,
 		Logger:          logger,
 	})

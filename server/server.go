@@ -69,6 +69,9 @@ type Options struct {
 	Companies Companies
 	// Reloader is nil when there is nothing to reload.
 	Reloader Reloader
+	// EnableLifecycle turns on /-/reload (--web.enable-lifecycle); off, it
+	// answers 403, as Prometheus does.
+	EnableLifecycle bool
 	// ListenAddresses are the addresses served, for /sd when a request
 	// names no host.
 	ListenAddresses []string
@@ -107,7 +110,7 @@ func newRoutes(o Options) (*routes, error) {
 		})))
 	mux.Handle("/probe", promhttp.InstrumentMetricHandler(o.Registry, p.handle(probes.pick)))
 	mux.Handle("/sd", sdHandler{o})
-	mux.Handle("/-/reload", reloadHandler{o.Reloader, o.Logger})
+	mux.Handle("/-/reload", reloadHandler{o.Reloader, o.EnableLifecycle})
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		if !r.ready.Load() {
