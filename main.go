@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -125,6 +126,19 @@ func limitFlags(app *kingpin.Application, l *collector.Limits) {
 	} {
 		namedFlag(app, "limit."+f.name, f.help, strconv.Itoa(f.def), f.dst, positiveInt)
 	}
+	bytesHelp := " Counted as text exposition (escapes aside): long label values times many series is what takes memory." + hard
+	namedFlag(app, "limit.bytes-per-company", "Most bytes of one company's site series; whole sites past it are left out."+bytesHelp,
+		units.Base2Bytes(collector.DefaultBytesPerCompany).String(), &l.BytesPerCompany, positiveSize)
+	namedFlag(app, "limit.bytes-per-collector", "Most bytes of one background collector's series per company."+bytesHelp,
+		units.Base2Bytes(collector.DefaultBytesPerCollector).String(), &l.BytesPerCollector, positiveSize)
+}
+
+func positiveSize(v string) (int, error) {
+	n, err := units.ParseBase2Bytes(v)
+	if err != nil || n <= 0 || n > math.MaxInt32 {
+		return 0, errors.New("must be a positive size below 2GiB, such as 24MiB")
+	}
+	return int(n), nil
 }
 
 func positiveInt(v string) (int, error) {

@@ -50,7 +50,7 @@ type collectorState struct {
 	notFound      int // consecutive 404s
 	failing       int // items whose last attempt failed, for logging transitions
 	lastDuration  time.Duration
-	series        int       // of the items, for Limits.SeriesPerCollector
+	series, bytes int       // of the items, for Limits.SeriesPerCollector and BytesPerCollector
 	limitLogged   time.Time // when limits hit were last logged at warn level
 }
 
@@ -105,6 +105,7 @@ func (r *refresher) finish(it *item, reg *registered, req *request, res result, 
 		}
 		it.state.lastSuccess = end
 		st.series += res.series.len() - it.series.len()
+		st.bytes += res.series.bytes() - it.series.bytes()
 		it.series = res.series
 		it.data = res.state
 		it.next = start.Add(reg.interval)
@@ -187,17 +188,22 @@ func (r *refresher) notFound(it *item, reg *registered, st *collectorState, req 
 }
 
 // limit applies the Limits to a successful refresh's series: label values
-// cut, and no more than Limits.SeriesPerCollector series for the
-// collector and company, the item's series past that left out. What they
-// leave out is counted, and logged in one line per collector and company
-// per interval (a pass over its items), not one per item. Past the hard
-// limit the refresh fails as bad_response. Called with r.mu held.
+// cut, and no more than Limits.SeriesPerCollector series and
+// BytesPerCollector bytes for the collector and company, the item's series
+// past them left out. What they leave out is counted, and logged in one
+// line per collector and company per interval (a pass over its items), not
+// one per item. Past a hard limit the refresh fails as bad_response. Called
+// with r.mu held.
 func (r *refresher) limit(it *item, st *collectorState, res *result, now time.Time) error {
-	others := st.series - it.series.len()
-	if n := others + res.series.len(); overHard(n, r.limits.SeriesPerCollector) {
+	others := budget{series: st.series - it.series.len(), bytes: st.bytes - it.series.bytes(),
+		maxSeries: r.limits.SeriesPerCollector, maxBytes: r.limits.BytesPerCollector}
+	if n := others.series + res.series.len(); overHard(n, r.limits.SeriesPerCollector) {
 		return overHardLimit("", it.collector+" series", n, r.limits.SeriesPerCollector)
 	}
-	hits := res.series.limit(r.limits.LabelValueLength, r.limits.SeriesPerCollector-others)
+	if n := others.bytes + res.series.bytes(); overHard(n, r.limits.BytesPerCollector) {
+		return overHardLimit("", "bytes of "+it.collector+" series", n, r.limits.BytesPerCollector)
+	}
+	hits := res.series.limit(r.limits.LabelValueLength, others)
 	hits.add(res.hits)
 	if !hits.any() {
 		return nil

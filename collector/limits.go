@@ -33,12 +33,19 @@ type Limits struct {
 	LabelsPerSite int
 	// DomainsPerEnvironment is the most domains exported per environment.
 	DomainsPerEnvironment int
-	// SeriesPerCompany is the most site series (GET /sites) of one company;
-	// whole sites past it are left out, in the API's order.
+	// SeriesPerCompany is the most site series (GET /sites) of one company,
+	// and BytesPerCompany the most bytes of their text exposition (about:
+	// escapes not counted); whole sites past either are left out, in the
+	// API's order. Both bound the exposition: the count for Prometheus'
+	// sake, the bytes for the exporter's memory, since long label values
+	// times many series is what grows it.
 	SeriesPerCompany int
-	// SeriesPerCollector is the most series of one background collector for
-	// one company; an item's series past it are left out.
+	BytesPerCompany  int
+	// SeriesPerCollector and BytesPerCollector are the same for the series
+	// of one background collector for one company; an item's series past
+	// them are left out.
 	SeriesPerCollector int
+	BytesPerCollector  int
 	// ActivityTypes is the most operation types the activity counters
 	// keep per company; entries of further types are counted as type
 	// "other". Folding bounds them, so there is no hard limit.
@@ -50,13 +57,17 @@ type Limits struct {
 const HardLimitFactor = 10
 
 // The defaults of Limits. The series limits leave room for twice the
-// 10,000-site company the benchmark measures (100,000 site series).
+// 10,000-site company the benchmark measures (100,000 site series, 17 MB of
+// text); the byte limits for about 14,000 such sites, and keep a hostile
+// answer's exposition under 25 MB a part.
 const (
 	DefaultLabelValueLength      = 1024
 	DefaultLabelsPerSite         = 100
 	DefaultDomainsPerEnvironment = 100
 	DefaultSeriesPerCompany      = 200_000
+	DefaultBytesPerCompany       = 24 << 20
 	DefaultSeriesPerCollector    = 200_000
+	DefaultBytesPerCollector     = 24 << 20
 	DefaultActivityTypes         = 100
 )
 
@@ -74,7 +85,9 @@ func (l Limits) withDefaults() Limits {
 	set(&l.LabelsPerSite, DefaultLabelsPerSite)
 	set(&l.DomainsPerEnvironment, DefaultDomainsPerEnvironment)
 	set(&l.SeriesPerCompany, DefaultSeriesPerCompany)
+	set(&l.BytesPerCompany, DefaultBytesPerCompany)
 	set(&l.SeriesPerCollector, DefaultSeriesPerCollector)
+	set(&l.BytesPerCollector, DefaultBytesPerCollector)
 	set(&l.ActivityTypes, DefaultActivityTypes)
 	return l
 }
@@ -83,11 +96,14 @@ func (l Limits) withDefaults() Limits {
 type limit int
 
 const (
-	limitLabelValueLength limit = iota
+	limitNone limit = iota
+	limitLabelValueLength
 	limitLabelsPerSite
 	limitDomainsPerEnvironment
 	limitSeriesPerCompany
+	limitBytesPerCompany
 	limitSeriesPerCollector
+	limitBytesPerCollector
 	limitActivityTypes
 	numLimits
 )
@@ -97,7 +113,9 @@ var limitNames = [numLimits]string{
 	limitLabelsPerSite:         "labels_per_site",
 	limitDomainsPerEnvironment: "domains_per_environment",
 	limitSeriesPerCompany:      "series_per_company",
+	limitBytesPerCompany:       "bytes_per_company",
 	limitSeriesPerCollector:    "series_per_collector",
+	limitBytesPerCollector:     "bytes_per_collector",
 	limitActivityTypes:         "activity_types",
 }
 
@@ -135,6 +153,27 @@ func overHardLimit(endpoint, what string, n, max int) error {
 
 // overHard reports whether n is over the hard limit of max.
 func overHard(n, max int) bool { return n > HardLimitFactor*max }
+
+// budget counts series and their bytes against two limits, the count and
+// the bytes of one part, and says which one a series would pass.
+type budget struct {
+	series, bytes       int
+	maxSeries, maxBytes int
+}
+
+// fits reports whether n more series of b bytes fit, and if not which
+// limit they would pass (series or bytes).
+func (u *budget) fits(n, b int, series, bytes limit) (bool, limit) {
+	switch {
+	case u.series+n > u.maxSeries:
+		return false, series
+	case u.bytes+b > u.maxBytes:
+		return false, bytes
+	}
+	return true, limitNone
+}
+
+func (u *budget) take(n, b int) { u.series, u.bytes = u.series+n, u.bytes+b }
 
 // cutLabel returns v made valid UTF-8 and at most max bytes long, cut at a
 // rune boundary, and whether it was cut.
@@ -180,7 +219,7 @@ func quoteShort(s string) string {
 
 var limitedDesc = prometheus.NewDesc("kinsta_exporter_limited_elements_total",
 	"Elements of Kinsta API answers that a limit left out or cut short since the exporter started, by limit: label values cut (label_value_length), "+
-		"site labels, domains, site series or a collector's series left out (labels_per_site, domains_per_environment, series_per_company, series_per_collector), "+
+		"site labels, domains, site series or a collector's series left out (labels_per_site, domains_per_environment, series_per_company, bytes_per_company, series_per_collector, bytes_per_collector), "+
 		"activity log entries counted as type \"other\" (activity_types). See --limit.* flags. Absent until a limit is hit.",
 	[]string{"company", "collector", "limit"}, nil)
 

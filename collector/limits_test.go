@@ -170,6 +170,35 @@ func TestSeriesPerCompanyLeavesWholeSitesOut(t *testing.T) {
 	}
 }
 
+// TestBytesPerCompany: sites of long ids (1,000 bytes, two series each,
+// about 2.1 KB of text) at a limit of 10,000 bytes: four are kept, and the
+// text of their series stays within the limit.
+func TestBytesPerCompany(t *testing.T) {
+	sites := make([]kinsta.Site, 10)
+	for i := range sites {
+		sites[i] = kinsta.Site{ID: fmt.Sprintf("%03d", i) + strings.Repeat("x", 997), Status: "live"}
+	}
+	src := newFakeSource()
+	src.set("c1", sites, nil)
+	cfg := testConfig(newFakeClock(), "c1")
+	cfg.Limits = Limits{BytesPerCompany: 10_000}
+	e := newExporter(t, src, cfg, log.NewNopLogger())
+	e.Refresh(context.Background())
+	text := collectText(t, GaugesCollector(e, SitesPart))
+	series := 0
+	for _, line := range strings.Split(text, "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			series += len(line) + 1
+		}
+	}
+	if got := strings.Count(text, "kinsta_site_info{"); got != 4 || series > 10_000 {
+		t.Errorf("%d sites in %d bytes of series, want 4 within 10,000", got, series)
+	}
+	if got := value(t, e, limitedName, "collector", "sites", "limit", "bytes_per_company"); got != 12 {
+		t.Errorf("bytes_per_company counted %v, want 12 series", got)
+	}
+}
+
 // TestRepeatedSiteLogsNoStatusChange: a site listed twice with two statuses
 // logged "Site status changed" on every refresh; the first listing counts.
 func TestRepeatedSiteLogsNoStatusChange(t *testing.T) {
@@ -266,6 +295,22 @@ func TestSeriesPerCollector(t *testing.T) {
 	waitSettled(t, e2)
 	if got := value(t, e2, "kinsta_exporter_collector_success", "collector", backupsName); got != 0 {
 		t.Errorf("collector_success %v with 100 series of one item at a limit of 5, want 0", got)
+	}
+
+	// The bytes: about 150 a series here.
+	e3 := newExporter(t, client, Config{Company: "c1", CacheTTL: time.Minute, RefreshTimeout: 5 * time.Second, MaxStaleness: time.Hour,
+		Collectors: map[string]time.Duration{backupsName: time.Hour}, Limits: Limits{BytesPerCollector: 3000}}, log.NewNopLogger())
+	e3.Start(ctx)
+	e3.Refresh(context.Background())
+	waitSettled(t, e3)
+	bytes := 0
+	for _, line := range strings.Split(collectText(t, GaugesCollector(e3, backupsName)), "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			bytes += len(line) + 1
+		}
+	}
+	if left := value(t, e3, limitedName, "collector", backupsName, "limit", "bytes_per_collector"); bytes > 3000 || bytes < 2000 || left == 0 {
+		t.Errorf("%d bytes of backup series with %v left out, want 2,000 to 3,000 and some left out", bytes, left)
 	}
 }
 

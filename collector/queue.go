@@ -55,7 +55,8 @@ func (r *refresher) removeItem(it *item) {
 	if !it.state.lastSuccess.IsZero() {
 		it.reg.changes.Add(1)
 	}
-	r.state(it.collector, it.company).series -= it.series.len()
+	st := r.state(it.collector, it.company)
+	st.series, st.bytes = st.series-it.series.len(), st.bytes-it.series.bytes()
 	delete(r.items, it.target)
 }
 

@@ -67,27 +67,50 @@ func (s *series) equal(o *series) bool {
 }
 
 // limit cuts the gauges' label values to maxLen bytes, dropping series that
-// become duplicates of others once cut, then keeps the first budget series
-// (gauges are dropped, counters are bounded by their collector), and
-// reports what it left out. The rows must not be shared yet: a refresh has
-// just built them.
-func (s *series) limit(maxLen, budget int) limitHits {
+// become duplicates of others once cut, then keeps the series that fit in
+// u, in order: after the first that does not, none (counters are bounded
+// by their collector and count against the series only). It reports what
+// it left out. The rows must not be shared yet: a refresh has just built
+// them.
+func (s *series) limit(maxLen int, u budget) limitHits {
 	var hits limitHits
 	for i := range s.gauges {
 		hits[limitLabelValueLength] += s.gauges[i].rows.cut(maxLen)
 	}
-	if over := s.len() - max(budget, 0); over > 0 {
-		hits[limitSeriesPerCollector] += over
-		keep := max(budget-len(s.metrics), 0)
-		for i := range s.gauges {
-			r := &s.gauges[i].rows
-			arity := len(s.gauges[i].family.labels)
-			n := min(len(r.values), keep)
-			r.labels, r.values = slices.Clip(r.labels[:n*arity]), slices.Clip(r.values[:n])
-			keep -= n
+	u.take(len(s.metrics), 0)
+	over := limitNone // the limit the first series left out would pass
+	for i := range s.gauges {
+		g := &s.gauges[i]
+		arity := len(g.family.labels)
+		keep := 0
+		for j := range g.rows.values {
+			if over == limitNone {
+				b := g.family.rowBytes(g.rows.labels[j*arity : (j+1)*arity]...)
+				var ok bool
+				if ok, over = u.fits(1, b, limitSeriesPerCollector, limitBytesPerCollector); ok {
+					u.take(1, b)
+					keep++
+					continue
+				}
+			}
+			hits[over]++
 		}
+		g.rows.labels, g.rows.values = slices.Clip(g.rows.labels[:keep*arity]), slices.Clip(g.rows.values[:keep])
 	}
 	return hits
+}
+
+// bytes is about the size of the gauges' text exposition, for
+// Limits.BytesPerCollector.
+func (s *series) bytes() int {
+	n := 0
+	for _, g := range s.gauges {
+		arity := len(g.family.labels)
+		for j := range g.rows.values {
+			n += g.family.rowBytes(g.rows.labels[j*arity : (j+1)*arity]...)
+		}
+	}
+	return n
 }
 
 // len is the number of series.

@@ -61,10 +61,27 @@ type gaugeFamily struct {
 	name   string
 	help   string
 	labels []string
+	// overhead is the text exposition of a series but its label values:
+	// name, braces, label names, quotes, a short value, the newline.
+	overhead int
 }
 
 func newGaugeFamily(name, help string, labels ...string) *gaugeFamily {
-	return &gaugeFamily{name: name, help: help, labels: labels}
+	overhead := len(name) + 2 + 1 + 3 + 1 // {} space, a value of up to 3 bytes, \n
+	for _, l := range labels {
+		overhead += len(l) + 4 // ="",
+	}
+	return &gaugeFamily{name: name, help: help, labels: labels, overhead: overhead}
+}
+
+// rowBytes is about the size of a series' text exposition (escapes not
+// counted), for Limits' byte limits.
+func (f *gaugeFamily) rowBytes(labelValues ...string) int {
+	n := f.overhead
+	for _, v := range labelValues {
+		n += len(v)
+	}
+	return n
 }
 
 // gaugeRows are the series of one gauge family: per series its label values
@@ -190,9 +207,9 @@ type siteSummary struct{ id, name, status string }
 // label; duplicates are dropped here (the first is kept) because a
 // duplicate series would fail the whole scrape. Label values are cut to
 // l.LabelValueLength first, so that values equal once cut are duplicates
-// too. Labels past l.LabelsPerSite and whole sites past
-// l.SeriesPerCompany are left out; past HardLimitFactor times either, the
-// answer is refused.
+// too. Labels past l.LabelsPerSite and whole sites past l.SeriesPerCompany
+// or l.BytesPerCompany are left out; past HardLimitFactor times any of them,
+// the answer is refused.
 func buildSiteRows(company string, sites []kinsta.Site, l Limits) (*siteBuild, error) {
 	l = l.withDefaults()
 	b := &siteBuild{rows: &siteRows{}}
@@ -212,7 +229,8 @@ func buildSiteRows(company string, sites []kinsta.Site, l Limits) (*siteBuild, e
 	company = c.cut(company)
 	seenSites := make(map[string]bool, len(sites))
 	seenEnvs := make(map[string]bool, envs)
-	total := 0 // series of every site, the left out ones included
+	kept := budget{maxSeries: l.SeriesPerCompany, maxBytes: l.BytesPerCompany}
+	var all budget // every site's, the left out ones included
 	for _, site := range sites {
 		cs := c.site(site)
 		if cs.ID == "" || seenSites[cs.ID] {
@@ -238,17 +256,19 @@ func buildSiteRows(company string, sites []kinsta.Site, l Limits) (*siteBuild, e
 		if status == "" {
 			status = unknownStatus
 		}
-		series := 3 + len(labels) + 3*len(siteEnvs) // info, status live and the status, labels, 3 per environment
-		if status == liveStatus {
-			series--
+		series, bytes := siteSize(company, cs, status, labels, siteEnvs)
+		all.take(series, bytes)
+		if overHard(all.series, l.SeriesPerCompany) {
+			return nil, overHardLimit("/sites", "site series", all.series, l.SeriesPerCompany)
 		}
-		if total += series; overHard(total, l.SeriesPerCompany) {
-			return nil, overHardLimit("/sites", "site series", total, l.SeriesPerCompany)
+		if overHard(all.bytes, l.BytesPerCompany) {
+			return nil, overHardLimit("/sites", "bytes of site series", all.bytes, l.BytesPerCompany)
 		}
-		if s.series()+series > l.SeriesPerCompany {
-			b.hits[limitSeriesPerCompany] += series
+		if ok, over := kept.fits(series, bytes, limitSeriesPerCompany, limitBytesPerCompany); !ok {
+			b.hits[over] += series
 			continue
 		}
+		kept.take(series, bytes)
 		b.kept = append(b.kept, site)
 		b.summaries = append(b.summaries, siteSummary{cs.ID, cs.Name, cs.Status})
 		s[rowSiteInfo].add(1, company, cs.ID, cs.Name, cs.DisplayName)
@@ -266,6 +286,24 @@ func buildSiteRows(company string, sites []kinsta.Site, l Limits) (*siteBuild, e
 		}
 	}
 	return b, nil
+}
+
+// siteSize is the number of series a site has and about the bytes of
+// their text exposition.
+func siteSize(company string, site kinsta.Site, status string, labels []kinsta.Label, envs []kinsta.Environment) (series, bytes int) {
+	series, bytes = 2, siteInfo.rowBytes(company, site.ID, site.Name, site.DisplayName)+siteStatus.rowBytes(company, site.ID, liveStatus)
+	if status != liveStatus {
+		series, bytes = series+1, bytes+siteStatus.rowBytes(company, site.ID, status)
+	}
+	for _, label := range labels {
+		series, bytes = series+1, bytes+siteLabel.rowBytes(company, site.ID, label.ID, label.Name)
+	}
+	for _, env := range envs {
+		series += 3
+		bytes += envInfo.rowBytes(company, site.ID, env.ID, env.Name, env.DisplayName, env.PrimaryDomain, env.PHPVersion, env.WordPressVersion) +
+			envBlocked.rowBytes(company, site.ID, env.ID) + envPremium.rowBytes(company, site.ID, env.ID)
+	}
+	return series, bytes
 }
 
 // distinctLabels drops repeated labels, keeping the first.
