@@ -230,8 +230,13 @@ func buildSiteRows(company string, sites []kinsta.Site, l Limits) (*siteBuild, e
 	seenSites := make(map[string]bool, len(sites))
 	seenEnvs := make(map[string]bool, envs)
 	kept := budget{maxSeries: l.SeriesPerCompany, maxBytes: l.BytesPerCompany}
+	b.kept, b.summaries = make([]kinsta.Site, 0, n), make([]siteSummary, 0, n)
+	var envScratch []kinsta.Environment
 	var all budget // every site's, the left out ones included
 	for _, site := range sites {
+		if overHard(len(site.Labels), l.LabelsPerSite) { // before any work on them
+			return nil, overHardLimit("/sites", "labels on site "+quoteShort(site.ID), len(site.Labels), l.LabelsPerSite)
+		}
 		cs := c.site(site)
 		if cs.ID == "" || seenSites[cs.ID] {
 			continue
@@ -239,19 +244,17 @@ func buildSiteRows(company string, sites []kinsta.Site, l Limits) (*siteBuild, e
 		seenSites[cs.ID] = true
 		labels := distinctLabels(cs.Labels)
 		if len(labels) > l.LabelsPerSite {
-			if overHard(len(labels), l.LabelsPerSite) {
-				return nil, overHardLimit("/sites", "labels on site "+quoteShort(cs.ID), len(labels), l.LabelsPerSite)
-			}
 			b.hits[limitLabelsPerSite] += len(labels) - l.LabelsPerSite
 			labels = labels[:l.LabelsPerSite]
 		}
-		var siteEnvs []kinsta.Environment
+		siteEnvs := envScratch[:0] // reused: only this iteration reads it
 		for _, env := range cs.Environments {
 			if env.ID != "" && !seenEnvs[env.ID] {
 				seenEnvs[env.ID] = true
 				siteEnvs = append(siteEnvs, env)
 			}
 		}
+		envScratch = siteEnvs
 		status := cs.Status
 		if status == "" {
 			status = unknownStatus
@@ -306,8 +309,28 @@ func siteSize(company string, site kinsta.Site, status string, labels []kinsta.L
 	return series, bytes
 }
 
-// distinctLabels drops repeated labels, keeping the first.
+// distinctLabels drops repeated labels, keeping the first; labels itself
+// when none repeats (the common case, without allocating).
 func distinctLabels(labels []kinsta.Label) []kinsta.Label {
+	const linear = 16 // up to this many, a search beats a map
+	if len(labels) > linear {
+		seen := make(map[kinsta.Label]bool, len(labels))
+		out := make([]kinsta.Label, 0, len(labels))
+		for _, label := range labels {
+			if !seen[label] {
+				seen[label] = true
+				out = append(out, label)
+			}
+		}
+		return out
+	}
+	repeats := false
+	for i := 1; i < len(labels) && !repeats; i++ {
+		repeats = slices.Contains(labels[:i], labels[i])
+	}
+	if !repeats {
+		return labels
+	}
 	out := labels[:0:0]
 	for _, label := range labels {
 		if !slices.Contains(out, label) {
