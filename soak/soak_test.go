@@ -67,8 +67,9 @@ func (o *otherHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // chaosAPI serves every request from one of several fakes of the same
 // company: a healthy one, or one with a fault on every route.
 type chaosAPI struct {
-	healthy *kinstatest.Fake
-	faulty  []*kinstatest.Fake
+	healthy  *kinstatest.Fake
+	activity *kinstatest.Fake // every activity log request: thousands of operation types
+	faulty   []*kinstatest.Fake
 	names   []string
 	on      atomic.Bool // faults on
 	total   atomic.Int64
@@ -77,7 +78,8 @@ type chaosAPI struct {
 }
 
 func newChaosAPI(company *kinstatest.Company, other string) *chaosAPI {
-	a := &chaosAPI{healthy: kinstatest.New(apiKey, company), byFault: map[string]int{}}
+	a := &chaosAPI{healthy: kinstatest.New(apiKey, company), activity: kinstatest.New(apiKey, manyActivityTypes(company, 5000)),
+		byFault: map[string]int{}}
 	a.on.Store(true)
 	sitesPath := "/sites?company=" + companyID + "&include_environments=true"
 	faults := []struct {
@@ -103,6 +105,11 @@ func newChaosAPI(company *kinstatest.Company, other string) *chaosAPI {
 		a.faulty = append(a.faulty, fake)
 		a.names = append(a.names, f.name)
 	}
+	names, hostile := soakHostile(company)
+	for i, c := range hostile {
+		a.faulty = append(a.faulty, kinstatest.New(apiKey, c))
+		a.names = append(a.names, names[i])
+	}
 	return a
 }
 
@@ -113,6 +120,10 @@ func portOf(url string) string {
 
 func (a *chaosAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.total.Add(1)
+	if strings.HasSuffix(r.URL.Path, "/activity-logs") {
+		a.activity.ServeHTTP(w, r)
+		return
+	}
 	fake, name := a.healthy, "none"
 	if a.on.Load() && rand.IntN(100) >= healthyPct {
 		i := rand.IntN(len(a.faulty))
@@ -126,6 +137,7 @@ func (a *chaosAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (a *chaosAPI) close() {
 	a.healthy.Close()
+	a.activity.Close()
 	for _, f := range a.faulty {
 		f.Close()
 	}
@@ -211,11 +223,28 @@ func startExporter(t *testing.T, bin, apiURL string) *exporter {
 	// SOAK_COLLECTORS=1 keeps the switchable collectors (on by default in the
 	// exporter); the soak's default is the site series alone.
 	if os.Getenv("SOAK_COLLECTORS") != "1" {
-		args = append(args, noCollectors(t, bin)...)
+		for _, f := range noCollectors(t, bin) {
+			if f != "--no-collector.activity" {
+				args = append(args, f)
+			}
+		}
 	}
+	// The activity collector reads a log of thousands of operation types.
+	args = append(args, "--collector.activity", "--collector.activity.interval=1m")
 	t.Logf("kinsta_exporter %s", strings.Join(args, " "))
+	return runExporter(t, execExporter(bin, args...), addr)
+}
+
+// execExporter is the command of the binary with the soak's key.
+func execExporter(bin string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "KINSTA_API_KEY=" + apiKey}
+	return cmd
+}
+
+// runExporter starts cmd, listening on addr, and waits until it answers.
+func runExporter(t *testing.T, cmd *exec.Cmd, addr string) *exporter {
+	t.Helper()
 	e := &exporter{url: "http://" + addr, cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = e.stderr
 	if err := cmd.Start(); err != nil {
@@ -385,6 +414,8 @@ func TestSoak(t *testing.T) {
 	for range scrapers {
 		wg.Go(func() { scrape(ctx, client, exp.url+"/metrics", res) })
 	}
+	cycles := newCycleResult()
+	wg.Go(func() { cycleAccept(ctx, &http.Client{Transport: &http.Transport{DisableCompression: true}}, exp.url+"/metrics", cycles) })
 	progress := time.NewTicker(max(d/6, 10*time.Second))
 	go func() {
 		for range progress.C {
@@ -425,7 +456,11 @@ func TestSoak(t *testing.T) {
 	t.Logf("slowest scrape by deadline: %v", res.slowest)
 	t.Logf("API requests: %d in %s (budget %d at %d/s, burst %d); by fault: %s", apiCalls, elapsed.Round(time.Second), budget, rateLimit, burst, faults)
 	t.Logf("redirects reaching the other host: %d, with an Authorization header: %d", other.requests.Load(), other.leaked.Load())
-	t.Logf("goroutines: baseline %d, after %d; RSS: baseline %d kB, after %d kB", baseGoroutines, goroutines, baseRSS, rss)
+	t.Logf("goroutines: baseline %d, after %d; RSS: baseline %d kB, after %d kB, peak %d MB", baseGoroutines, goroutines, baseRSS, rss, exp.peakRSS(t)>>10)
+	t.Logf("Accept cycler: %s", cycles)
+	_, final := getPlain(exp.url + "/metrics")
+	limited := grepPrefix(final, "kinsta_exporter_limited_elements_total{")
+	t.Logf("limits hit:\n%s", limited)
 
 	for code, n := range res.byCode {
 		if code >= 500 || code == 0 {
@@ -434,6 +469,18 @@ func TestSoak(t *testing.T) {
 	}
 	if len(res.late) > 0 {
 		t.Errorf("scrapes not answered within their deadline:\n%s", strings.Join(res.late, "\n"))
+	}
+	if !strings.Contains(limited, `limit="activity_types"`) {
+		t.Error("the activity log's thousands of operation types were not folded: the hostile activity log was not read")
+	}
+	if exp.peakRSS(t) > rssTargetKB {
+		t.Errorf("peak RSS %d MB, want under %d MB", exp.peakRSS(t)>>10, rssTargetKB>>10)
+	}
+	if len(cycles.failures) > 0 || len(cycles.variantsOK) != len(acceptVariants) {
+		t.Errorf("the Accept cycler got answers for %d of %d variants; failures:\n%s", len(cycles.variantsOK), len(acceptVariants), strings.Join(cycles.failures, "\n"))
+	}
+	if cycles.maxPlain > expositionTargetB {
+		t.Errorf("a text exposition of %d bytes, want under 25 MB", cycles.maxPlain)
 	}
 	if res.badBody > 0 {
 		t.Errorf("%d scrapes answered 200 without the company's kinsta_up", res.badBody)

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -57,6 +58,7 @@ func main() {
 	first := flag.Bool("first", false, "poll until one scrape succeeds and print the time since -since")
 	since := flag.Int64("since", 0, "-first: process start, Unix nanoseconds")
 	want := flag.String("want", "", "-first: the body must contain this")
+	cycle := flag.Bool("cycle", false, "cycle every Accept variant (text, OpenMetrics, protobuf, each escaping scheme), each with gzip and without; overrides -accept and -gzip")
 	var headers headerFlags
 	flag.Var(&headers, "H", `extra request header "Name: value" (repeatable)`)
 	flag.Parse()
@@ -69,11 +71,17 @@ func main() {
 		Timeout:   *scrapeTimeout,
 		Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: *conc + 1, MaxConnsPerHost: 0},
 	}
+	var cycled atomic.Int64
 	newReq := func() *http.Request {
 		req, _ := http.NewRequest(http.MethodGet, *target, nil)
-		req.Header.Set("Accept", *accept)
+		ac, z := *accept, *gz
+		if *cycle {
+			i := cycled.Add(1)
+			ac, z = acceptVariants[int(i/2)%len(acceptVariants)], i%2 == 0
+		}
+		req.Header.Set("Accept", ac)
 		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(scrapeTimeout.Seconds(), 'f', -1, 64))
-		if *gz {
+		if z {
 			req.Header.Set("Accept-Encoding", "gzip")
 		}
 		for _, h := range headers {
@@ -190,6 +198,23 @@ func firstScrape(client *http.Client, newReq func() *http.Request, since int64, 
 	}
 	log.Fatal(errors.New("no successful scrape before -max-d"))
 }
+
+// acceptVariants are every Accept header -cycle sends: text 0.0.4 and
+// 1.0.0, OpenMetrics 0.0.1 and 1.0.0, the three protobuf encodings, each
+// escaping scheme, Prometheus' default, none.
+var acceptVariants = func() []string {
+	proto := "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding="
+	list := []string{
+		"text/plain;version=0.0.4", "text/plain;version=1.0.0", "application/openmetrics-text;version=0.0.1",
+		"application/openmetrics-text;version=1.0.0", proto + "delimited", proto + "text", proto + "compact-text",
+		prometheusAccept, "",
+	}
+	for _, esc := range []string{"allow-utf-8", "underscores", "dots", "values"} {
+		list = append(list, "text/plain;version=1.0.0;escaping="+esc, "application/openmetrics-text;version=1.0.0;escaping="+esc,
+			proto+"delimited;escaping="+esc)
+	}
+	return list
+}()
 
 type headerFlags []string
 

@@ -26,12 +26,10 @@ import (
 // formats its default Accept headers negotiate (text 0.0.4, OpenMetrics
 // 0.0.1 and 1.0.0, which render alike) with gzip or without: at most four
 // per generation, and nothing else can evict them. Any other variant
-// (protobuf, its text forms) is odd: rendered for the request that asks,
-// inside its in-flight slot, one odd render at a time, and the last one
-// kept, so that a client asking for the same odd variant every time (a
-// Prometheus with native histograms asks for protobuf) renders once per
-// generation while nobody else asks for other odd ones. Renderings can be
-// tens of megabytes, and any client picks its Accept header.
+// (protobuf, its text forms) is odd: streamed to the request that asks,
+// inside its in-flight slot, one family at a time (stream.go), and never
+// kept. Renderings can be tens of megabytes, and any client picks its
+// Accept header.
 const maxKeptVariants = 4
 
 // compressionLevel of the cached part: it is compressed once per generation
@@ -46,18 +44,18 @@ type Cache struct {
 	gatherer prometheus.Gatherer // the part as const metrics, for protobuf
 	errorLog Logger
 
-	// One render of a kept variant at a time, and apart from them one of
-	// an odd variant: that bounds the memory of gathers, and odd requests
-	// never queue ahead of Prometheus'.
+	// One render of a kept variant at a time, and apart from them one
+	// family of an odd variant (stream.go): that bounds the memory of
+	// renders, and odd requests never queue ahead of Prometheus'.
 	renderMu sync.Mutex
 	oddMu    sync.Mutex
 
-	mu      sync.Mutex
-	gen     uint64
-	valid   bool
-	entries map[variant]*entry // kept variants only
-	odd     *oddRendering      // the last odd rendering, of any generation
-	renders uint64             // number of renders done, for tests
+	mu       sync.Mutex
+	gen      uint64
+	valid    bool
+	entries  map[variant]*entry // kept variants only
+	renders  uint64             // number of renders done, for tests
+	streamed uint64             // number of odd requests streamed, for tests
 	gathers uint64             // of which through const metrics (protobuf, or rows the text formats cannot carry)
 	// sizes are the last rendered sizes per variant: the next render's buffer
 	// starts at that size instead of growing by doubling.
@@ -99,13 +97,6 @@ type entry struct {
 	r    atomic.Pointer[rendering]
 }
 
-// oddRendering is a rendering of an odd variant, of one generation.
-type oddRendering struct {
-	v   variant
-	gen uint64
-	r   *rendering
-}
-
 // rendering is one encoded exposition of the gathered families.
 type rendering struct {
 	// body is the encoded families; for gzip a raw DEFLATE stream that ends
@@ -142,9 +133,6 @@ func NewCache(src collector.Source, part string, errorLog Logger) *Cache {
 func (c *Cache) get(format expfmt.Format, gz bool) *rendering {
 	gen := c.source.Generation(c.part)
 	v := variantOf(format, gz)
-	if !v.kept() {
-		return c.getOdd(v, gen)
-	}
 	c.mu.Lock()
 	if !c.valid || gen != c.gen {
 		c.gen, c.valid, c.entries = gen, true, make(map[variant]*entry, maxKeptVariants)
@@ -164,25 +152,6 @@ func (c *Cache) get(format expfmt.Format, gz bool) *rendering {
 	return e.r.Load()
 }
 
-// getOdd returns the rendering of an odd variant: the one kept when it is
-// of v and gen, else a new one, which replaces it. Concurrent requests of
-// one odd variant share a render.
-func (c *Cache) getOdd(v variant, gen uint64) *rendering {
-	c.oddMu.Lock()
-	defer c.oddMu.Unlock()
-	c.mu.Lock()
-	odd := c.odd
-	c.mu.Unlock()
-	if odd != nil && odd.v == v && odd.gen == gen {
-		return odd.r
-	}
-	r := c.render(v, gen)
-	c.mu.Lock()
-	c.odd = &oddRendering{v, gen, r}
-	c.mu.Unlock()
-	return r
-}
-
 // peek returns the finished rendering of v in generation gen, or nil.
 func (c *Cache) peek(v variant, gen uint64) *rendering {
 	c.mu.Lock()
@@ -190,16 +159,12 @@ func (c *Cache) peek(v variant, gen uint64) *rendering {
 	if e := c.entries[v]; e != nil && c.valid && c.gen == gen {
 		return e.r.Load()
 	}
-	if o := c.odd; o != nil && o.v == v && o.gen == gen {
-		return o.r
-	}
 	return nil
 }
 
-// render gathers and encodes, with renderMu (kept variants) or oddMu
-// held, so that one gather's families at a time are in memory per lock. A
-// gzip rendering compresses the identity rendering of its format, reusing
-// it when that is cached already.
+// render encodes a kept variant, with renderMu held, so that one render's
+// families at a time are in memory. A gzip rendering compresses the
+// identity rendering of its format, reusing it when that is cached already.
 func (c *Cache) render(v variant, gen uint64) *rendering {
 	c.mu.Lock()
 	c.renders++

@@ -106,6 +106,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	format := negotiated.WithEscapingScheme(model.UnderscoreEscaping)
 	gz := acceptsGzip(req)
 	filter := nameFilter(req)
+	if !variantOf(format, gz).kept() {
+		h.serveStreamed(w, negotiated, format, gz, filter)
+		return
+	}
 	// Concurrent requests share one render of each cached part. A name[]
 	// request picks families out of the identity renderings.
 	cached := make([]*rendering, len(h.caches))

@@ -38,6 +38,14 @@ func (c *Cache) collectRows(format expfmt.Format) (rs rowSet, om, ok bool) {
 	if !fast {
 		return rs, om, false
 	}
+	rs, ok = c.rows()
+	return rs, om, ok
+}
+
+// rows takes the part's rows, or returns false when the data has what only
+// a gather handles: a name that is not a legacy one, or families that
+// disagree.
+func (c *Cache) rows() (rs rowSet, ok bool) {
 	rs.families = map[string]*rowFamily{}
 	valid := true
 	complete := c.source.Gauges(c.part, func(name, help string, labelNames, labelValues []string, values []float64) bool {
@@ -64,7 +72,7 @@ func (c *Cache) collectRows(format expfmt.Format) (rs rowSet, om, ok bool) {
 		return true
 	})
 	if !complete || !valid {
-		return rs, om, false
+		return rs, false
 	}
 	for name, f := range rs.families {
 		if len(f.parts) > 0 { // as Gather: no family without series
@@ -72,7 +80,7 @@ func (c *Cache) collectRows(format expfmt.Format) (rs rowSet, om, ok bool) {
 		}
 	}
 	slices.Sort(rs.names)
-	return rs, om, true
+	return rs, true
 }
 
 // estimate is about the size of the rows' text exposition: a little more
