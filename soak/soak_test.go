@@ -70,11 +70,11 @@ type chaosAPI struct {
 	healthy  *kinstatest.Fake
 	activity *kinstatest.Fake // every activity log request: thousands of operation types
 	faulty   []*kinstatest.Fake
-	names   []string
-	on      atomic.Bool // faults on
-	total   atomic.Int64
-	mu      sync.Mutex
-	byFault map[string]int
+	names    []string
+	on       atomic.Bool // faults on
+	total    atomic.Int64
+	mu       sync.Mutex
+	byFault  map[string]int
 }
 
 func newChaosAPI(company *kinstatest.Company, other string) *chaosAPI {
@@ -415,7 +415,9 @@ func TestSoak(t *testing.T) {
 		wg.Go(func() { scrape(ctx, client, exp.url+"/metrics", res) })
 	}
 	cycles := newCycleResult()
-	wg.Go(func() { cycleAccept(ctx, &http.Client{Transport: &http.Transport{DisableCompression: true}}, exp.url+"/metrics", cycles) })
+	wg.Go(func() {
+		cycleAccept(ctx, &http.Client{Transport: &http.Transport{DisableCompression: true}}, exp.url+"/metrics", cycles)
+	})
 	progress := time.NewTicker(max(d/6, 10*time.Second))
 	go func() {
 		for range progress.C {

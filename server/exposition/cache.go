@@ -56,7 +56,7 @@ type Cache struct {
 	entries  map[variant]*entry // kept variants only
 	renders  uint64             // number of renders done, for tests
 	streamed uint64             // number of odd requests streamed, for tests
-	gathers uint64             // of which through const metrics (protobuf, or rows the text formats cannot carry)
+	gathers  uint64             // of which through const metrics (protobuf, or rows the text formats cannot carry)
 	// sizes are the last rendered sizes per variant: the next render's buffer
 	// starts at that size instead of growing by doubling.
 	sizes map[variant]int
