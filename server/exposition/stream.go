@@ -83,20 +83,20 @@ func (c *Cache) stream(w io.Writer, format expfmt.Format, filter, names map[stri
 		}
 		return nil
 	}
-	enc := expfmt.NewEncoder(w, format)
+	fw := newFamilyWriter(w, format)
 	for _, name := range rs.names {
 		names[name] = struct{}{}
 		if _, ok := filter[name]; filter != nil && !ok {
 			continue
 		}
-		if err := enc.Encode(familyOf(name, rs.families[name])); err != nil {
+		if err := fw.write(name, rs.families[name]); err != nil {
 			if c.errorLog != nil {
 				c.errorLog.Println("error encoding and sending metric family:", err)
 			}
 			return err // a write error: the client went away; an encoding one cannot happen to valid rows
 		}
 	}
-	return nil
+	return fw.flush()
 }
 
 // Streamed returns how many odd requests the cache has streamed.
