@@ -141,6 +141,9 @@ func cycleAccept(ctx context.Context, client *http.Client, url string, res *cycl
 			resp.Body.Close()
 		}
 		elapsed := time.Since(start)
+		if ctx.Err() != nil {
+			return // cut short by the end of the run: not a result
+		}
 		res.mu.Lock()
 		res.requests++
 		res.byCode[code]++

@@ -168,8 +168,13 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// buildExporter builds the binary, or returns SOAK_BIN when set (another
+// build, for a before-and-after comparison).
 func buildExporter(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("SOAK_BIN"); bin != "" {
+		return bin
+	}
 	bin := filepath.Join(t.TempDir(), "kinsta_exporter")
 	args := []string{"build", "-o", bin}
 	if os.Getenv("SOAK_RACE") == "1" {
