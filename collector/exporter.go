@@ -59,10 +59,11 @@ type Exporter struct {
 	flight singleflight.Group
 
 	mu        sync.RWMutex
-	company   string       // configured, or named by GET /validate; "" until then
-	discovery refreshState // GET /validate, while company is ""
-	state     refreshState // GET /sites
-	snapshot  *siteRows    // site series of the last good refresh; nil before it
+	company   string               // configured, or named by GET /validate; "" until then
+	discovery refreshState         // GET /validate, while company is ""
+	state     refreshState         // GET /sites
+	snapshot  *siteRows            // site series of the last good refresh; nil before it
+	domains   []EnvironmentDomains // of the last good refresh, for Domains
 	sites     map[string]string
 	// changes counts changes of the served site series (a refresh that
 	// stored other rows), for Generation.
@@ -163,9 +164,10 @@ func (e *Exporter) refreshSites() (any, error) {
 	sites, err := e.source.Sites(ctx, company)
 	end := e.cfg.Now()
 	var rows *siteRows
+	var domains []EnvironmentDomains
 	if err == nil {
 		e.ref.setInventory(company, sites)
-		rows = buildSiteRows(company, sites)
+		rows, domains = buildSiteRows(company, sites)
 	}
 
 	e.mu.Lock()
@@ -185,7 +187,7 @@ func (e *Exporter) refreshSites() (any, error) {
 		e.changes.Add(1)
 	}
 	e.state.lastSuccess = end
-	e.snapshot = rows
+	e.snapshot, e.domains = rows, domains
 	e.sites = e.logChanges(company, e.sites, sites)
 	level.Debug(e.logger).Log("msg", "Refreshed sites", "company", company, "sites", len(sites), "series", rows.series(), "duration", e.state.lastDuration)
 	return nil, nil

@@ -51,7 +51,7 @@ var (
 		"company", "site_id", "environment_id")
 
 	// siteFamilies are the families of a sites snapshot, in siteRows order.
-	siteFamilies = []*gaugeFamily{siteInfo, siteStatus, siteLabel, envInfo, envBlocked, envPremium}
+	siteFamilies = []*gaugeFamily{siteInfo, siteStatus, siteLabel, envInfo, envBlocked, envPremium, envDomainInfo, envDomainActive}
 )
 
 // gaugeFamily is a family of gauges: the name, help and label names that
@@ -87,7 +87,7 @@ func (r *gaugeRows) add(value float64, labels ...string) {
 // siteRows is a company's sites snapshot: the rows of each of siteFamilies,
 // indexed by the row constants. It is immutable once built. Half a kilobyte
 // per series less than const metrics, and rendered directly.
-type siteRows [6]gaugeRows
+type siteRows [8]gaugeRows
 
 // Indexes of siteRows, in siteFamilies order.
 const (
@@ -97,6 +97,8 @@ const (
 	rowEnvInfo
 	rowEnvBlocked
 	rowEnvPremium
+	rowEnvDomainInfo
+	rowEnvDomainActive
 )
 
 // series is the number of series.
@@ -139,10 +141,11 @@ func (s *siteRows) families(yield GaugeYield) bool {
 }
 
 // buildSiteRows builds a company's site series, once per refresh, so that a
-// scrape only renders them. The API may repeat a site, an environment or a
-// label; duplicates are dropped here because a duplicate series would fail
-// the whole scrape.
-func buildSiteRows(company string, sites []kinsta.Site) *siteRows {
+// scrape only renders them, and the domains of its environments for
+// /sd/domains. The API may repeat a site, an environment or a label;
+// duplicates are dropped here because a duplicate series would fail the
+// whole scrape.
+func buildSiteRows(company string, sites []kinsta.Site) (*siteRows, []EnvironmentDomains) {
 	s := &siteRows{}
 	s[rowSiteInfo] = gaugeRows{make([]string, 0, len(sites)*4), make([]float64, 0, len(sites))}
 	s[rowSiteStatus] = gaugeRows{make([]string, 0, len(sites)*3), make([]float64, 0, len(sites))}
@@ -155,6 +158,7 @@ func buildSiteRows(company string, sites []kinsta.Site) *siteRows {
 	s[rowEnvPremium] = gaugeRows{make([]string, 0, envs*3), make([]float64, 0, envs)}
 	seenSites := make(map[string]bool, len(sites))
 	seenEnvs := make(map[string]bool, envs)
+	var domains []EnvironmentDomains
 	for _, site := range sites {
 		if site.ID == "" || seenSites[site.ID] {
 			continue
@@ -183,9 +187,17 @@ func buildSiteRows(company string, sites []kinsta.Site) *siteRows {
 			s[rowEnvInfo].add(1, company, site.ID, env.ID, env.Name, env.DisplayName, env.PrimaryDomain, env.PHPVersion, env.WordPressVersion)
 			s[rowEnvBlocked].add(boolValue(env.IsBlocked), company, site.ID, env.ID)
 			s[rowEnvPremium].add(boolValue(env.IsPremium), company, site.ID, env.ID)
+			if ds := environmentDomains(env); ds != nil {
+				s.addDomainRows(company, site.ID, env.ID, ds)
+				domains = append(domains, EnvironmentDomains{
+					SiteID: site.ID, SiteName: site.Name, SiteDisplayName: site.DisplayName, SiteStatus: status,
+					EnvironmentID: env.ID, EnvironmentName: env.Name, EnvironmentDisplayName: env.DisplayName,
+					Domains: ds,
+				})
+			}
 		}
 	}
-	return s
+	return s, domains
 }
 
 func boolValue(b bool) float64 {

@@ -1,0 +1,94 @@
+package collector
+
+import (
+	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
+)
+
+// maxDomainsPerEnvironment bounds the domains kept of one environment, for
+// the series and for /sd/domains alike: Kinsta lists every custom domain and
+// its wildcard, and a hostile or broken answer must not multiply the
+// series. The primary domain is always kept; the others in API order.
+const maxDomainsPerEnvironment = 100
+
+// The domain series come from the same GET /sites answer as the rest of the
+// sites part: no extra API call.
+var (
+	envDomainInfo = newGaugeFamily("kinsta_environment_domain_info",
+		`A domain of an environment (domains[] and primaryDomain of GET /sites?include_environments=true, cached); always 1. Names are lowercased, wildcards ("*.example.com") left out, each name once; primary="true" for the environment's primary domain. At most 100 per environment.`,
+		"company", "site_id", "environment_id", "domain", "primary")
+	envDomainActive = newGaugeFamily("kinsta_environment_domain_active",
+		"1 if Kinsta reports the environment's domain as active (is_active), 0 if inactive (cached). Absent for domains whose is_active the API did not send: not every answer carries it, and a missing field is not an inactive domain.",
+		"company", "site_id", "environment_id", "domain")
+)
+
+// EnvironmentDomains are the domains of one environment, with what a probe
+// target needs to name and route it: part of a company's last good GET
+// /sites, built at refresh time and immutable.
+type EnvironmentDomains struct {
+	SiteID, SiteName, SiteDisplayName, SiteStatus          string
+	EnvironmentID, EnvironmentName, EnvironmentDisplayName string
+	Domains                                                []Domain // the primary first, then in API order
+}
+
+// Domain is one exportable domain name (kinsta.Environment.ExportableDomains).
+type Domain struct {
+	Name    string // lowercased host name
+	Primary bool
+	// Active is Kinsta's is_active; ActiveSent is false when the API did not
+	// send it, and then Active is false but means nothing.
+	Active, ActiveSent bool
+}
+
+// Inactive reports whether Kinsta said the domain is not active. A domain
+// whose is_active was not sent counts as active.
+func (d Domain) Inactive() bool { return d.ActiveSent && !d.Active }
+
+// environmentDomains returns env's exportable domains, the primary first and
+// at most maxDomainsPerEnvironment of them; nil when it has none.
+func environmentDomains(env kinsta.Environment) []Domain {
+	exportable := env.ExportableDomains()
+	if len(exportable) == 0 {
+		return nil
+	}
+	out := make([]Domain, 0, min(len(exportable), maxDomainsPerEnvironment))
+	for _, primaryPass := range []bool{true, false} {
+		for _, d := range exportable {
+			if d.IsPrimary != primaryPass || len(out) == maxDomainsPerEnvironment {
+				continue
+			}
+			out = append(out, Domain{Name: d.Name, Primary: d.IsPrimary,
+				Active: d.IsActive != nil && *d.IsActive, ActiveSent: d.IsActive != nil})
+		}
+	}
+	return out
+}
+
+// addDomainRows adds the domain series of one environment.
+func (s *siteRows) addDomainRows(company, siteID, envID string, domains []Domain) {
+	for _, d := range domains {
+		s[rowEnvDomainInfo].add(1, company, siteID, envID, d.Name, boolLabel(d.Primary))
+		if d.ActiveSent {
+			s[rowEnvDomainActive].add(boolValue(d.Active), company, siteID, envID, d.Name)
+		}
+	}
+}
+
+func boolLabel(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+// Domains returns the company's id and the domains of its environments
+// (those that have any) as the last good refresh of its sites found them,
+// in API order; nil before the first. It makes no API call, and it keeps
+// serving the last good list after the site series expire
+// (--kinsta.max-staleness): the domains still answer while the API does
+// not, and a probe of them is worth more than no probe. The slice is shared:
+// callers must not change it.
+func (e *Exporter) Domains() (company string, envs []EnvironmentDomains) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.company, e.domains
+}
