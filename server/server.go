@@ -26,7 +26,7 @@ import (
 )
 
 // ReservedPaths are served whatever --web.telemetry-path says.
-var ReservedPaths = []string{"/probe", "/sd", "/-/reload", "/-/healthy", "/-/ready"}
+var ReservedPaths = []string{"/probe", "/sd", "/sd/domains", "/-/reload", "/-/healthy", "/-/ready"}
 
 // Companies is what /probe and /sd need of the configured companies;
 // *fleet.Fleet has it.
@@ -107,6 +107,7 @@ func newRoutes(o Options) (*routes, error) {
 		})))
 	mux.Handle("/probe", promhttp.InstrumentMetricHandler(o.Registry, p.handle(probes.pick)))
 	mux.Handle("/sd", sdHandler{o})
+	mux.Handle("/sd/domains", sdDomainsHandler{o, maxSDDomainTargets})
 	mux.Handle("/-/reload", reloadHandler{o.Reloader, o.Logger})
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
