@@ -11,7 +11,6 @@ import (
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/yaml"
 )
 
 // scrapeConfig is the part of a Prometheus scrape config the sharded mode
@@ -133,7 +132,7 @@ func scrapeConfigs(t *testing.T, s *corev1.Secret) []scrapeConfig {
 		t.Fatalf("Secret %s has no scrape-configs.yaml", s.Name)
 	}
 	var jobs []scrapeConfig
-	if err := yaml.UnmarshalStrict([]byte(body), &jobs); err != nil {
+	if err := strictUnmarshal([]byte(body), &jobs); err != nil {
 		t.Fatalf("scrape configs: %v\n%s", err, body)
 	}
 	return jobs

@@ -164,13 +164,21 @@ func (r *rendered) add(t *testing.T, doc string) {
 	}
 	name := meta.Metadata.Name
 	targets := map[string]func() target{
-		"Deployment":     func() target { v := &appsv1.Deployment{}; r.deployments[name] = v; return target{"apps/v1", v} },
-		"StatefulSet":    func() target { v := &appsv1.StatefulSet{}; r.statefulSets[name] = v; return target{"apps/v1", v} },
-		"Service":        func() target { v := &corev1.Service{}; r.services[name] = v; return target{"v1", v} },
-		"Secret":         func() target { v := &corev1.Secret{}; r.secrets[name] = v; return target{"v1", v} },
-		"ConfigMap":      func() target { v := &corev1.ConfigMap{}; r.configMaps[name] = v; return target{"v1", v} },
-		"ServiceMonitor": func() target { v := &monitoringv1.ServiceMonitor{}; r.monitors[name] = v; return target{"monitoring.coreos.com/v1", v} },
-		"PrometheusRule": func() target { v := &monitoringv1.PrometheusRule{}; r.rules[name] = v; return target{"monitoring.coreos.com/v1", v} },
+		"Deployment":  func() target { v := &appsv1.Deployment{}; r.deployments[name] = v; return target{"apps/v1", v} },
+		"StatefulSet": func() target { v := &appsv1.StatefulSet{}; r.statefulSets[name] = v; return target{"apps/v1", v} },
+		"Service":     func() target { v := &corev1.Service{}; r.services[name] = v; return target{"v1", v} },
+		"Secret":      func() target { v := &corev1.Secret{}; r.secrets[name] = v; return target{"v1", v} },
+		"ConfigMap":   func() target { v := &corev1.ConfigMap{}; r.configMaps[name] = v; return target{"v1", v} },
+		"ServiceMonitor": func() target {
+			v := &monitoringv1.ServiceMonitor{}
+			r.monitors[name] = v
+			return target{"monitoring.coreos.com/v1", v}
+		},
+		"PrometheusRule": func() target {
+			v := &monitoringv1.PrometheusRule{}
+			r.rules[name] = v
+			return target{"monitoring.coreos.com/v1", v}
+		},
 		"ScrapeConfig": func() target {
 			v := &monitoringv1alpha1.ScrapeConfig{}
 			r.scrapes[name] = v
@@ -185,7 +193,7 @@ func (r *rendered) add(t *testing.T, doc string) {
 	if meta.APIVersion != tg.apiVersion {
 		t.Errorf("%s: %s apiVersion %q, want %q", src, meta.Kind, meta.APIVersion, tg.apiVersion)
 	}
-	if err := yaml.UnmarshalStrict([]byte(doc), tg.into); err != nil {
+	if err := strictUnmarshal([]byte(doc), tg.into); err != nil {
 		t.Fatalf("%s: strict decode into %T: %v\n%s", src, tg.into, err, doc)
 	}
 	key := meta.Kind + "/" + name

@@ -1,12 +1,14 @@
 package rulegen
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
 	"slices"
 	"strings"
 
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -60,12 +62,19 @@ func LoadValues(defaults []byte, overrides ...[]byte) (Values, error) {
 	return v, nil
 }
 
+// decodeValues decodes strictly: unknown keys, keys in another case and
+// duplicate keys are errors.
 func decodeValues(b []byte) (valuesFile, error) {
 	var f valuesFile
-	if err := yaml.UnmarshalStrict(b, &f); err != nil {
+	j, err := yaml.YAMLToJSONStrict(b)
+	if err != nil {
 		return f, err
 	}
-	return f, nil
+	strict, err := kjson.UnmarshalStrict(j, &f)
+	if err != nil {
+		return f, err
+	}
+	return f, errors.Join(strict...)
 }
 
 // apply sets the values of f; known, when not nil, holds the only threshold
