@@ -229,6 +229,12 @@ func TestChartLint(t *testing.T) {
 		if err != nil || !strings.Contains(out, "0 chart(s) failed") {
 			t.Errorf("helm lint --strict with %s: %v\n%s%s", e.Name(), err, out, errOut)
 		}
+		// NOTES.txt is rendered by install only; --dry-run=client needs no cluster.
+		out, errOut, err = helm(t, "install", release, chartDir, "--namespace", namespace, "--dry-run=client",
+			"--values", ciValues(e.Name()))
+		if err != nil || !strings.Contains(out, "NOTES:\nkinsta_exporter ") {
+			t.Errorf("helm install --dry-run=client with %s: %v\n%s%s", e.Name(), err, out, errOut)
+		}
 	}
 	if n < 3 {
 		t.Errorf("%d ci/*-values.yaml files, want at least 3 (default, sharded, existing secret + config)", n)
