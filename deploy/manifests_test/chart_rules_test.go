@@ -41,7 +41,15 @@ func checkRulesEqualGenerated(t *testing.T, pr *monitoringv1.PrometheusRule, val
 	if err := yaml.Unmarshal(readFile(t, valuesFile), &v); err != nil {
 		t.Fatal(err)
 	}
-	override, err := yaml.Marshal(map[string]any{"selector": v.PrometheusRule.Selector, "thresholds": v.PrometheusRule.Thresholds})
+	checkRulesEqualValues(t, pr, v.PrometheusRule.Selector, v.PrometheusRule.Thresholds, valuesFile)
+}
+
+// checkRulesEqualValues checks the PrometheusRule is what genrule makes with
+// this selector and these thresholds (over the defaults), which must change
+// the rules, and runs promtool check rules on them.
+func checkRulesEqualValues(t *testing.T, pr *monitoringv1.PrometheusRule, selector string, thresholds map[string]any, from string) {
+	t.Helper()
+	override, err := yaml.Marshal(map[string]any{"selector": selector, "thresholds": thresholds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,15 +66,15 @@ func checkRulesEqualGenerated(t *testing.T, pr *monitoringv1.PrometheusRule, val
 		t.Fatal(err)
 	}
 	if bytes.Equal(rules, readFile(t, rulesFile)) || reflect.DeepEqual(want, mustGroups(t, readFile(t, rulesFile))) {
-		t.Fatalf("%s changes nothing in the rules: this check would prove nothing", valuesFile)
+		t.Fatalf("%s changes nothing in the rules: this check would prove nothing", from)
 	}
-	checkRuleGroups(t, pr, want, "genrule -values "+valuesFile)
+	checkRuleGroups(t, pr, want, "genrule with the values of "+from)
 	file := filepath.Join(t.TempDir(), "rules.yml")
 	if err := os.WriteFile(file, rules, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(promtool(t), "check", "rules", file).CombinedOutput(); err != nil {
-		t.Errorf("promtool check rules on the rules made with %s: %v\n%s", valuesFile, err, out)
+		t.Errorf("promtool check rules on the rules made with %s: %v\n%s", from, err, out)
 	}
 }
 
@@ -126,6 +134,13 @@ func TestChartRuleDefaultsMatchRulesValues(t *testing.T) {
 	if chart.PrometheusRule.Selector != "" || fmt.Sprintf("job=%q", chart.JobName) != defaults.Selector {
 		t.Errorf("values.yaml: selector %q and jobName %q should give %s's selector %s", chart.PrometheusRule.Selector, chart.JobName, rulegen.DefaultsPath, defaults.Selector)
 	}
+}
+
+// Without a selector of its own the chart's rules select job="<jobName>".
+func TestChartRuleSelectorFollowsJobName(t *testing.T) {
+	r := render(t, []string{ciValues("default-values.yaml")}, "prometheusRule.enabled=true", "jobName=kinsta-eu",
+		"prometheusRule.thresholds.exporterDownMinutes=7")
+	checkRulesEqualValues(t, r.rules[chartPrefix], `job="kinsta-eu"`, map[string]any{"exporterDownMinutes": 7}, "jobName=kinsta-eu")
 }
 
 // Every file generated from the rules template is up to date.
