@@ -91,12 +91,12 @@ each company's secretKey in config mode, else the one default key.
 
 {{/* The --config.file: every company with the mounted file of its API key. */}}
 {{- define "kinsta-exporter.configFile" -}}
+# kinsta_exporter --config.file, made by the Helm chart from config.companies.
 {{- $companies := list }}
 {{- range .Values.config.companies }}
 {{- $c := dict "id" (toString .id) "api_key_file" (printf "/etc/kinsta/keys/%s" (.secretKey | default (include "kinsta-exporter.defaultKey" $))) }}
 {{- if .name }}{{ $_ := set $c "name" (toString .name) }}{{ end }}
 {{- $companies = append $companies $c }}
 {{- end }}
-# kinsta_exporter --config.file, made by the Helm chart from config.companies.
 {{ dict "companies" $companies | toYaml }}
 {{- end }}
