@@ -134,21 +134,33 @@ func refreshedAll(exp *collector.Exporter) bool {
 	return true
 }
 
-// TestREADMEHasARunbookForEveryAlert checks that each alert's runbook_url anchor exists.
-func TestREADMEHasARunbookForEveryAlert(t *testing.T) {
-	readme := readFile(t, "README.md")
+// repoURL is where runbook_url and dashboard links point: the project's
+// files on its default branch.
+const repoURL = "https://github.com/kinsta-exporter/kinsta_exporter/blob/main/"
+
+// TestRunbookURLsResolve: every alert has a runbook_url into this
+// repository, and the file it names exists with the anchor it names.
+func TestRunbookURLsResolve(t *testing.T) {
 	rules := readFile(t, "deploy/prometheus/rules.yml")
 	alerts := regexp.MustCompile(`(?m)^\s*- alert: (\w+)`).FindAllStringSubmatch(rules, -1)
-	if len(alerts) == 0 {
-		t.Fatal("no alerts found in rules.yml")
+	urls := regexp.MustCompile(`runbook_url: '([^']+)'`).FindAllStringSubmatch(rules, -1)
+	if len(alerts) == 0 || len(urls) < len(alerts) {
+		t.Fatalf("%d alerts, %d runbook_urls in rules.yml", len(alerts), len(urls))
 	}
 	for _, a := range alerts {
-		anchor := "runbook-" + strings.ToLower(a[1])
-		if !strings.Contains(rules, "README.md#"+anchor) {
-			t.Errorf("alert %s: runbook_url does not point at README.md#%s", a[1], anchor)
+		want := "runbook-" + strings.ToLower(a[1])
+		if !strings.Contains(rules, "#"+want+"'") {
+			t.Errorf("alert %s: no runbook_url with the anchor %s", a[1], want)
 		}
-		if !strings.Contains(readme, `<a id="`+anchor+`"></a>`) {
-			t.Errorf("alert %s: README has no runbook anchor %s", a[1], anchor)
+	}
+	for _, u := range urls {
+		path, anchor, ok := strings.Cut(strings.TrimPrefix(u[1], repoURL), "#")
+		if !strings.HasPrefix(u[1], repoURL) || !ok {
+			t.Errorf("runbook_url %s: not a file#anchor of this repository", u[1])
+			continue
+		}
+		if !strings.Contains(readFile(t, path), `<a id="`+anchor+`"></a>`) {
+			t.Errorf("runbook_url %s: %s has no anchor %s", u[1], path, anchor)
 		}
 	}
 }
