@@ -173,3 +173,56 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestDocLinksResolve: every relative link of the README and docs/ names a
+// file of the repository, and an in-page anchor a heading or anchor there.
+func TestDocLinksResolve(t *testing.T) {
+	files := []string{"README.md", "docs/runbooks.md", "docs/scaling.md", "docs/performance.md"}
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	for _, f := range files {
+		text := readFile(t, f)
+		for _, m := range link.FindAllStringSubmatch(text, -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			path, anchor, _ := strings.Cut(target, "#")
+			doc := text
+			if path != "" {
+				full := filepath.Join(filepath.Dir(f), path)
+				if st, err := os.Stat(full); err == nil && st.IsDir() {
+					continue // a folder: GitHub lists it
+				}
+				b, err := os.ReadFile(full)
+				if err != nil {
+					t.Errorf("%s: link %s: %v", f, target, err)
+					continue
+				}
+				doc = string(b)
+			}
+			if anchor != "" && !hasAnchor(doc, anchor) {
+				t.Errorf("%s: link %s: no heading or anchor %q", f, target, anchor)
+			}
+		}
+	}
+}
+
+// hasAnchor reports whether a Markdown text has an explicit anchor or a
+// heading whose GitHub slug is anchor.
+func hasAnchor(doc, anchor string) bool {
+	if strings.Contains(doc, `id="`+anchor+`"`) {
+		return true
+	}
+	drop := regexp.MustCompile(`[^a-z0-9 _-]`)
+	for _, line := range strings.Split(doc, "\n") {
+		if !strings.HasPrefix(line, "#") {
+			continue
+		}
+		slug := strings.ToLower(strings.TrimSpace(strings.TrimLeft(line, "#")))
+		slug = strings.ReplaceAll(drop.ReplaceAllString(slug, ""), " ", "-")
+		if slug == anchor {
+			return true
+		}
+	}
+	return false
+}
