@@ -13,12 +13,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kinsta-exporter/kinsta_exporter/grafana/queries"
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
 )
 
 // reachabilityRow is the dashboard row of the probe series: only
 // TestReachability runs blackbox_exporter, so only it requires their data.
 const reachabilityRow = "Reachability"
+
+// probeQuery reports whether a dashboard query reads blackbox_exporter's
+// series: the $probe_job variable and the Reachability row. Only
+// TestReachability has them; the other end-to-end tests leave them out.
+func probeQuery(t *testing.T, q queries.Query) bool {
+	return q.Source == "variable probe_job" || dashboardPanels(t)[panelID(q.Source)].row == reachabilityRow
+}
 
 // The shipped files TestReachability runs, as shipped but for addresses and
 // intervals.
@@ -176,10 +184,27 @@ scrape_configs:
 	time.Sleep(3 * time.Second) // a few more evaluations: nothing else starts
 	e.step("and nothing else after 3s more", e.reachabilityAlerts)
 
+	n := 0
+	wantStat := map[string]float64{"Domains probed": 4, "Domains down": 2, "Certificates expiring within 14 days": 1}
 	for _, q := range dashboardQueries(t) {
-		if p := dashboardPanels(t)[panelID(q.Source)]; p.row == reachabilityRow {
-			e.step("Reachability row: "+q.Source, func() (bool, string) { return e.nonEmpty(q) })
+		if !probeQuery(t, q) {
+			continue
 		}
+		n++
+		e.step("dashboard, probe series: "+q.Source, func() (bool, string) { return e.nonEmpty(q) })
+		if want, ok := wantStat[dashboardPanels(t)[panelID(q.Source)].title]; ok {
+			e.step(fmt.Sprintf("dashboard: %s = %g", q.Source, want), func() (bool, string) {
+				v, err := e.scalar(q.PromQL)
+				return err == nil && v == want, fmt.Sprintf("%v (err %v), want %g", v, err, want)
+			})
+			delete(wantStat, dashboardPanels(t)[panelID(q.Source)].title)
+		}
+	}
+	if len(wantStat) > 0 {
+		t.Fatalf("no dashboard panels %v", wantStat)
+	}
+	if n < 7 {
+		t.Fatalf("found %d dashboard queries of probe series (the Reachability row and $probe_job), want 7 or more", n)
 	}
 	asked := proxy.hosts()
 	if len(asked) != len(routes) {

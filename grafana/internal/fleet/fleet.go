@@ -47,6 +47,8 @@ var rows = []row{
 	{"Usage this month", usagePanels},
 	{"Disk", diskPanels},
 	{"Activity", activityPanels},
+	{"Domains", domainPanels},
+	{"Reachability", reachabilityPanels},
 	{"Exporter health", healthPanels},
 }
 
@@ -67,7 +69,8 @@ func Build() (dashboard.Dashboard, error) {
 		WithVariable(jobVariable()).
 		WithVariable(instanceVariable()).
 		WithVariable(companyVariable()).
-		WithVariable(labelVariable())
+		WithVariable(labelVariable()).
+		WithVariable(probeJobVariable())
 
 	for _, r := range rows {
 		b.WithRow(dashboard.NewRowBuilder(r.title).Id(ids.next()))
@@ -152,4 +155,13 @@ func labelVariable() *dashboard.QueryVariableBuilder {
 	return multiVariable("label", "Site label",
 		`Show only sites carrying one of these Kinsta labels. "All" (regex .*) also keeps sites that have no label.`,
 		`label_values(kinsta_site_label_info{`+sel+`}, label)`)
+}
+
+// probeJobVariable lists the Prometheus jobs whose blackbox_exporter probes
+// carry the target labels of /sd/domains' relabelling (site_id), for the
+// Reachability row.
+func probeJobVariable() *dashboard.QueryVariableBuilder {
+	return multiVariable("probe_job", "Probe job",
+		"Prometheus jobs probing the sites' domains with blackbox_exporter (targets from the exporter's /sd/domains; kinsta-domains in the shipped configurations).",
+		`label_values(probe_success{site_id!=""}, job)`)
 }
