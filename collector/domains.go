@@ -43,34 +43,60 @@ type Domain struct {
 // whose is_active was not sent counts as active.
 func (d Domain) Inactive() bool { return d.ActiveSent && !d.Active }
 
-// environmentDomains returns env's exportable domains, the primary first and
-// at most maxDomainsPerEnvironment of them; nil when it has none.
-func environmentDomains(env kinsta.Environment) []Domain {
+// domainRows builds the domain series and the /sd/domains inventory of one
+// refresh, each in storage sized once from the API's lists: a refresh of
+// 10,000 sites then allocates per environment only what ExportableDomains
+// returns.
+type domainRows struct {
+	rows    *siteRows
+	envs    []EnvironmentDomains
+	backing []Domain // every environment's Domains, sliced
+}
+
+func newDomainRows(rows *siteRows, sites []kinsta.Site) *domainRows {
+	n, envs := 0, 0
+	for _, site := range sites {
+		for _, env := range site.Environments {
+			if len(env.Domains) > 0 {
+				n += min(len(env.Domains), maxDomainsPerEnvironment)
+				envs++
+			}
+		}
+	}
+	rows[rowEnvDomainInfo] = gaugeRows{make([]string, 0, n*5), make([]float64, 0, n)}
+	rows[rowEnvDomainActive] = gaugeRows{make([]string, 0, n*4), make([]float64, 0, n)}
+	return &domainRows{rows: rows, envs: make([]EnvironmentDomains, 0, envs), backing: make([]Domain, 0, n)}
+}
+
+// add adds the series and the inventory entry of one environment: its
+// exportable domains, the primary first, at most maxDomainsPerEnvironment.
+func (b *domainRows) add(company string, site *kinsta.Site, status string, env *kinsta.Environment) {
 	exportable := env.ExportableDomains()
 	if len(exportable) == 0 {
-		return nil
+		return
 	}
-	out := make([]Domain, 0, min(len(exportable), maxDomainsPerEnvironment))
+	start := len(b.backing)
 	for _, primaryPass := range []bool{true, false} {
 		for _, d := range exportable {
-			if d.IsPrimary != primaryPass || len(out) == maxDomainsPerEnvironment {
+			if d.IsPrimary != primaryPass || len(b.backing)-start == maxDomainsPerEnvironment {
 				continue
 			}
-			out = append(out, Domain{Name: d.Name, Primary: d.IsPrimary,
+			b.backing = append(b.backing, Domain{Name: d.Name, Primary: d.IsPrimary,
 				Active: d.IsActive != nil && *d.IsActive, ActiveSent: d.IsActive != nil})
 		}
 	}
-	return out
-}
-
-// addDomainRows adds the domain series of one environment.
-func (s *siteRows) addDomainRows(company, siteID, envID string, domains []Domain) {
-	for _, d := range domains {
-		s[rowEnvDomainInfo].add(1, company, siteID, envID, d.Name, boolLabel(d.Primary))
+	ds := b.backing[start:len(b.backing):len(b.backing)]
+	for _, d := range ds {
+		b.rows[rowEnvDomainInfo].add(1, company, site.ID, env.ID, d.Name, boolLabel(d.Primary))
 		if d.ActiveSent {
-			s[rowEnvDomainActive].add(boolValue(d.Active), company, siteID, envID, d.Name)
+			b.rows[rowEnvDomainActive].add(boolValue(d.Active), company, site.ID, env.ID, d.Name)
 		}
 	}
+	b.envs = append(b.envs, EnvironmentDomains{
+		SiteID: site.ID, SiteName: site.Name, SiteDisplayName: site.DisplayName, SiteStatus: status,
+		EnvironmentID: env.ID, EnvironmentName: env.Name, EnvironmentDisplayName: env.DisplayName,
+		Domains: ds,
+	})
 }
 
 func boolLabel(b bool) string {

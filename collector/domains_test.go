@@ -3,6 +3,8 @@ package collector
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -126,4 +128,33 @@ func TestDomainsSurviveFailuresAndExpiry(t *testing.T) {
 	if _, after := e.Domains(); fmt.Sprint(after) != fmt.Sprint(before) || len(after) == 0 {
 		t.Fatalf("Domains() after failures = %v, want the last good %v", after, before)
 	}
+}
+
+// BenchmarkBuildSiteRowsDomains is BenchmarkBuildSiteRows with a realistic
+// domain list: each live environment has its primary www domain, the apex
+// and a wildcard (left out), each staging environment its primary. It
+// reports the series of the sites part and how many are domain series.
+func BenchmarkBuildSiteRowsDomains(b *testing.B) {
+	co := kinstatest.GenerateCompany("bench", 10000, 2, 2)
+	for i := range co.Sites {
+		e := &co.Sites[i].Environments[0]
+		apex := co.Sites[i].Name + ".example.com"
+		e.Domains = []kinstatest.Domain{{Name: apex}, {Name: "*." + apex}}
+	}
+	fake := kinstatest.New("bench-key", co)
+	req := httptest.NewRequest(http.MethodGet, "/sites?company=bench&include_environments=true", nil)
+	req.Header.Set("Authorization", "Bearer bench-key")
+	rec := httptest.NewRecorder()
+	fake.ServeHTTP(rec, req)
+	sites, err := kinsta.DecodeSites(rec.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var rows *siteRows
+	for b.Loop() {
+		rows, _ = buildSiteRows("bench", sites)
+	}
+	b.ReportMetric(float64(rows.series()), "series")
+	b.ReportMetric(float64(len(rows[rowEnvDomainInfo].values)+len(rows[rowEnvDomainActive].values)), "domain-series")
 }

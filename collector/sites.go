@@ -158,7 +158,7 @@ func buildSiteRows(company string, sites []kinsta.Site) (*siteRows, []Environmen
 	s[rowEnvPremium] = gaugeRows{make([]string, 0, envs*3), make([]float64, 0, envs)}
 	seenSites := make(map[string]bool, len(sites))
 	seenEnvs := make(map[string]bool, envs)
-	var domains []EnvironmentDomains
+	domains := newDomainRows(s, sites)
 	for _, site := range sites {
 		if site.ID == "" || seenSites[site.ID] {
 			continue
@@ -187,17 +187,10 @@ func buildSiteRows(company string, sites []kinsta.Site) (*siteRows, []Environmen
 			s[rowEnvInfo].add(1, company, site.ID, env.ID, env.Name, env.DisplayName, env.PrimaryDomain, env.PHPVersion, env.WordPressVersion)
 			s[rowEnvBlocked].add(boolValue(env.IsBlocked), company, site.ID, env.ID)
 			s[rowEnvPremium].add(boolValue(env.IsPremium), company, site.ID, env.ID)
-			if ds := environmentDomains(env); ds != nil {
-				s.addDomainRows(company, site.ID, env.ID, ds)
-				domains = append(domains, EnvironmentDomains{
-					SiteID: site.ID, SiteName: site.Name, SiteDisplayName: site.DisplayName, SiteStatus: status,
-					EnvironmentID: env.ID, EnvironmentName: env.Name, EnvironmentDisplayName: env.DisplayName,
-					Domains: ds,
-				})
-			}
+			domains.add(company, &site, status, &env)
 		}
 	}
-	return s, domains
+	return s, domains.envs
 }
 
 func boolValue(b bool) float64 {
