@@ -61,6 +61,10 @@ type Options struct {
 	// requests, reloads); /metrics gathers it on every request, and the
 	// handler's promhttp_metric_handler_* series are added to it.
 	Registry *prometheus.Registry
+	// NoExporterMetrics leaves out the promhttp_* series
+	// (--web.disable-exporter-metrics, which leaves out the Go and process
+	// series from Registry too).
+	NoExporterMetrics bool
 	// Metrics is what /metrics serves: every company, or collector.NoSource
 	// with --web.probe-only. Parts are its cached parts (collector.Parts).
 	Metrics collector.Source
@@ -101,11 +105,11 @@ func newRoutes(o Options) (*routes, error) {
 
 	r := &routes{mux: http.NewServeMux(), probes: probes}
 	mux := r.mux
-	mux.Handle(o.TelemetryPath, promhttp.InstrumentMetricHandler(o.Registry, p.handle(
+	mux.Handle(o.TelemetryPath, instrument(o, p.handle(
 		func(http.ResponseWriter, *http.Request) (collector.Source, http.Handler, bool) {
 			return o.Metrics, metrics, true
 		})))
-	mux.Handle("/probe", promhttp.InstrumentMetricHandler(o.Registry, p.handle(probes.pick)))
+	mux.Handle("/probe", instrument(o, p.handle(probes.pick)))
 	mux.Handle("/sd", sdHandler{o})
 	mux.Handle("/-/reload", reloadHandler{o.Reloader, o.Logger})
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
@@ -134,6 +138,15 @@ func newRoutes(o Options) (*routes, error) {
 		mux.Handle("/", landing)
 	}
 	return r, nil
+}
+
+// instrument adds the promhttp_metric_handler_* series of h to the
+// registry, unless they are left out.
+func instrument(o Options, h http.Handler) http.Handler {
+	if o.NoExporterMetrics {
+		return h
+	}
+	return promhttp.InstrumentMetricHandler(o.Registry, h)
 }
 
 // NewHTTPServer is the http.Server of h, with limits on what a client can
