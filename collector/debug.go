@@ -35,6 +35,8 @@ var ErrCompanyUnknown = errors.New("the API key's company is not known yet")
 // returns the log of its API calls once it is done or ctx ends. A refresh
 // of a scrape already under way is waited for first, since its calls are
 // not this one's. Callers bound how often they ask: each costs an API call.
+// The calls are logged by the client's transport: one wrapped by
+// InstrumentTransport, as main.go builds it.
 func (e *Exporter) DebugRefresh(ctx context.Context) (DebugRefresh, error) {
 	company := e.Company()
 	if company == "" {

@@ -18,7 +18,6 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/kinsta-exporter/kinsta_exporter/collector"
 	"github.com/kinsta-exporter/kinsta_exporter/collector/fleet"
@@ -28,14 +27,16 @@ import (
 // ReservedPaths are served whatever --web.telemetry-path says.
 var ReservedPaths = []string{"/probe", "/sd", "/-/reload", "/-/healthy", "/-/ready"}
 
-// Companies is what /probe and /sd need of the configured companies;
-// *fleet.Fleet has it.
+// Companies is what /probe, /sd and the status page need of the configured
+// companies; *fleet.Fleet has it.
 type Companies interface {
 	Lookup(id string) (*fleet.Target, bool)
 	Companies() []fleet.CompanyRef
 	Undiscovered() bool
 	Discover(ctx context.Context)
 	Epoch() uint64
+	// Status is every company's state, for the status page (status.go).
+	Status(maxNotLive int) []fleet.CompanyStatus
 }
 
 // Reloader reloads the configuration: what /-/reload triggers.
@@ -121,21 +122,7 @@ func newRoutes(o Options) (*routes, error) {
 		fmt.Fprintln(w, "Ready")
 	})
 	if o.TelemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        o.Name,
-			Description: "Prometheus exporter for Kinsta sites",
-			Version:     o.Version,
-			Links: []web.LandingLinks{
-				{Address: o.TelemetryPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-				{Address: "/sd", Text: "Companies (Prometheus HTTP service discovery)"},
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle("/", landing)
+		mux.Handle("/", statusPage{o})
 	}
 	return r, nil
 }
