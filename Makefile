@@ -13,7 +13,7 @@ LDFLAGS    = -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PK
 # 100,000 inputs take 5 to 15 s per target here.
 FUZZTIME  ?= 100000x
 
-.PHONY: build demo test deps lint unit modules rules e2e container fuzz bench soak soak-short
+.PHONY: build demo test deps lint unit modules rules e2e container fuzz bench soak soak-short release release-test helm chart
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -22,7 +22,7 @@ demo: build
 	./$(BIN) --demo
 
 # The whole suite: installs what is missing (Debian packages), then every check.
-test: deps lint unit modules rules e2e container fuzz soak-short
+test: deps lint unit release-test helm modules rules e2e container fuzz soak-short
 	@echo "make test: all suites passed"
 
 deps:
@@ -50,6 +50,16 @@ e2e:
 rules:
 	deploy/prometheus/check.sh
 
+# Helm v4 for the chart tests (run by `modules`), built once from the Go module
+# proxy (deploy/helm/tools) and cached beside Go's build cache: minutes cold,
+# instant after. Built here so that the build is not inside go test's timeout.
+helm:
+	deploy/helm/tools/helm.sh version
+
+# The Helm chart and the rules generator alone: lint, render, strict decoding.
+chart: helm
+	cd deploy/manifests_test && $(GO) test -count=1 -run 'Chart|Rule|Generated' ./...
+
 container:
 	.ci/container-test.sh
 
@@ -57,6 +67,9 @@ container:
 fuzz:
 	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzDecodeSites$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzParseRetryAfter$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
+	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzEnvironmentDomains$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
+	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzDecodeResponseCodes$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
+	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzDecodeAPIKeys$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 	$(GO) test ./collector/config -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 	$(GO) test ./server/exposition -run '^$$' -fuzz '^FuzzAppendGauges$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 
@@ -74,3 +87,14 @@ soak:
 
 soak-short:
 	$(MAKE) soak SOAK_DURATION=60s SOAK_TIMEOUT=10m
+
+# Release tarballs (static binaries, LICENSE, README.md, CHANGELOG.md) and
+# sha256sums.txt in $(DIST)/, as promu lays them out (.ci/release.sh).
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/arm64
+DIST              ?= dist
+release:
+	VERSION='$(VERSION)' LDFLAGS='$(LDFLAGS)' GO='$(GO)' RELEASE_PLATFORMS='$(RELEASE_PLATFORMS)' DIST='$(DIST)' .ci/release.sh
+
+# make release into a scratch directory; checksums, contents and --version checked.
+release-test:
+	MAKE='$(MAKE)' GO='$(GO)' .ci/release-test.sh

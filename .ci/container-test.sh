@@ -25,7 +25,8 @@
 #   CT_GOCACHE      0 stops mounting the host's Go build cache (only with CT_MODCACHE=mount)
 #   CT_KEEP_IMAGE   1 keeps the built image afterwards
 #   CT_STORAGE_ROOT container storage root   (default: /var/lib/containers/kinsta_exporter-ci)
-#   DEBIAN_MIRROR   mirror for debootstrap   (default: http://deb.debian.org/debian)
+#   DEBIAN_MIRROR   mirror for debootstrap   (default: the machine's own Debian mirror, from
+#                   the apt sources in /etc/apt; see debian_mirror below)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,7 +38,7 @@ PORT=${CT_PORT:-18055}
 EXPECT=${CT_EXPECT:-'^kinsta_up(\{[^}]*\})? 1(\.0+)?$'}
 STORAGE_ROOT=${CT_STORAGE_ROOT:-/var/lib/containers/kinsta_exporter-ci}
 RUN_ROOT=${CT_RUN_ROOT:-/run/kinsta_exporter-ci}
-DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-}
 GO_BASE=localhost/golang:1.26
 DEB_BASE=localhost/debian:bookworm-minbase
 VERSION=${VERSION:-ci-$(date -u +%Y%m%d%H%M%S)}
@@ -85,6 +86,66 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# debian_mirror prints the URI of the machine's own Debian mirror, from its apt
+# sources (one-line sources.list format and deb822 .sources), so that no mirror
+# is written in the project. Candidates are enabled `deb` entries with the main
+# component and a release suite (no "-updates", "-security" or "/"): first one
+# whose suite is bookworm (what debootstrap fetches) or whose downloaded
+# Release file says Origin: Debian, else the first.
+APT_ETC=${APT_ETC:-/etc/apt}
+APT_LISTS=${APT_LISTS:-/var/lib/apt/lists}
+debian_mirror() {
+  local f files=()
+  [[ -f $APT_ETC/sources.list ]] && files+=("$APT_ETC/sources.list")
+  for f in "$APT_ETC"/sources.list.d/*.list "$APT_ETC"/sources.list.d/*.sources; do
+    [[ -f $f ]] && files+=("$f")
+  done
+  (( ${#files[@]} )) || return 1
+  local uri suite best="" first=""
+  while read -r uri suite; do
+    [[ -n $first ]] || first=$uri
+    local list=${uri#*://}
+    list=${list%/}
+    list=${list//\//_}_dists_${suite}_
+    if [[ $suite == bookworm ]] || grep -qsx 'Origin: Debian' "$APT_LISTS/${list}InRelease" "$APT_LISTS/${list}Release"; then
+      best=$uri
+      break
+    fi
+  done < <(awk '
+    function candidate(types, uris, suites, comps, enabled,   n, i, u, s) {
+      if (enabled == "no" || (" " types " ") !~ / deb / || (" " comps " ") !~ / main /) return
+      split(uris, u, " "); n = split(suites, s, " ")
+      for (i = 1; i <= n; i++) if (s[i] !~ /[-\/]/ && u[1] != "") print u[1], s[i]
+    }
+    function flush() { if (para) candidate(T, U, S, C, E); para = 0; T = U = S = C = E = ""; key = "" }
+    FNR == 1 { flush() }
+    FILENAME ~ /\.list$/ {                      # deb [ options ] uri suite component...
+      sub(/#.*/, "")
+      if ($1 != "deb") next
+      i = 2
+      if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+      comps = ""; for (j = i + 2; j <= NF; j++) comps = comps " " $j
+      candidate("deb", $i, $(i + 1), comps, "yes")
+      next
+    }
+    /^#/ { next }                               # deb822: comment lines
+    /^[ \t]*$/ { flush(); next }                # blank line ends a paragraph
+    /^[ \t]/ { if (key != "") V[key] = V[key] " " $0; set(key); next }  # continued value
+    {
+      para = 1; key = tolower(substr($0, 1, index($0, ":") - 1))
+      V[key] = substr($0, index($0, ":") + 1); set(key)
+    }
+    function set(k) {
+      if (k == "types") T = V[k]; else if (k == "uris") U = V[k]
+      else if (k == "suites") S = V[k]; else if (k == "components") C = V[k]
+      else if (k == "enabled") { E = V[k]; gsub(/[ \t]/, "", E); E = tolower(E) }
+    }
+    END { flush() }' "${files[@]}")
+  uri=${best:-$first}
+  [[ -n $uri ]] || return 1
+  printf '%s\n' "$uri"
+}
+
 # --- tools -------------------------------------------------------------------
 missing=()
 for t in buildah podman runc debootstrap curl go; do
@@ -99,12 +160,13 @@ log "context $CONTEXT, image $IMAGE, run image $RUN_IMAGE, storage $STORAGE_ROOT
 # --- Dockerfile lint (report-only: npm may be unavailable) ---------------------
 # dockerfilelint cannot expand build args and flags `FROM ${GO_IMAGE}` as
 # "missing tag"; lint a copy with each FROM's arg replaced by its default, as
-# docker would expand it, so no rule has to be turned off.
+# docker would expand it, so no rule has to be turned off. It also predates
+# FROM --platform (it takes the flag for the image), so the copy drops the flag.
 if command -v npx >/dev/null 2>&1; then
   mkdir -p "$WORK/lint"
   awk '
     /^ARG [A-Za-z_]+=/ { split(substr($0, 5), kv, "="); def[kv[1]] = substr($0, 5 + length(kv[1]) + 1) }
-    /^FROM / { for (k in def) gsub("\\$\\{" k "\\}", def[k]) }
+    /^FROM / { sub(/--platform=[^ ]+ /, ""); for (k in def) gsub("\\$\\{" k "\\}", def[k]) }
     { print }' "$DOCKERFILE" >"$WORK/lint/Dockerfile"
   set +e
   lint_out=$(cd "$WORK/lint" && timeout 120 npx --yes dockerfilelint@1.8.0 Dockerfile 2>&1)
@@ -138,6 +200,9 @@ if [[ ${CT_REBUILD_BASE:-0} != 1 ]] && [[ $(base_id) == "$BASE_ID" ]]; then
   log "reusing cached $GO_BASE ($BASE_ID)"
 else
   if [[ ${CT_REBUILD_BASE:-0} == 1 ]] || ! bh inspect --type image "$DEB_BASE" >/dev/null 2>&1; then
+    if [[ -z $DEBIAN_MIRROR ]]; then
+      DEBIAN_MIRROR=$(debian_mirror) || fail "no Debian mirror in the apt sources ($APT_ETC/sources.list, $APT_ETC/sources.list.d/*.list or *.sources: an enabled 'deb' entry with a release suite and the main component); set DEBIAN_MIRROR"
+    fi
     log "debootstrap bookworm minbase from $DEBIAN_MIRROR (once; cached afterwards)"
     rootfs=$WORK/rootfs
     debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "$DEBIAN_MIRROR" \
@@ -225,6 +290,9 @@ if ! bh bud --isolation chroot --pull-never --network host --layers=false \
   fail "image build failed"
 fi
 grep -A5 -m1 '^kinsta_exporter, version' "$WORK/build.log" | sed 's/^/  | /' >&2 || true
+# The Dockerfile builds for TARGETOS/TARGETARCH, which buildah sets to this machine's platform.
+built="built kinsta_exporter $VERSION for $(go env GOOS)/$(go env GOARCH)"
+grep -qx "$built" "$WORK/build.log" || { tail -n 20 "$WORK/build.log" >&2; fail "the build log lacks '$built'"; }
 phase "image build"
 
 # --- image metadata ------------------------------------------------------------

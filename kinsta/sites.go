@@ -129,14 +129,12 @@ type wireEnvironment struct {
 	IsBlocked        flexBool   `json:"is_blocked"`
 	IsPremium        flexBool   `json:"is_premium"`
 	WordPressVersion flexString `json:"wordpress_version"`
-	PrimaryDomain    *struct {
-		Name flexString `json:"name"`
-	} `json:"primaryDomain"`
-	ContainerInfo *struct {
+	wireEnvDomains              // domains, primaryDomain (domains.go)
+	ContainerInfo    *struct {
 		PHPEngineVersion flexString `json:"php_engine_version"`
 	} `json:"container_info"`
-	// ssh_connection (whose ssh_port is a string or a number), domains and
-	// the rest are not decoded at all, so their types cannot break anything.
+	// ssh_connection (whose ssh_port is a string or a number) and the rest
+	// are not decoded at all, so their types cannot break anything.
 }
 
 // streamSites decodes a GET /sites body as it is read: each site of
@@ -398,9 +396,7 @@ func (w *wireEnvironment) environment() Environment {
 		IsPremium:        bool(w.IsPremium),
 		WordPressVersion: string(w.WordPressVersion),
 	}
-	if w.PrimaryDomain != nil {
-		e.PrimaryDomain = string(w.PrimaryDomain.Name)
-	}
+	e.PrimaryDomain, e.Domains = w.wireEnvDomains.domains()
 	if w.ContainerInfo != nil {
 		e.PHPVersion = phpVersion(string(w.ContainerInfo.PHPEngineVersion))
 	}

@@ -30,6 +30,9 @@ type Environment struct {
 	PrimaryDomain    string // name of primaryDomain; "" when absent or null
 	PHPVersion       string // "8.3" from container_info.php_engine_version "php8.3"; "" when absent
 	WordPressVersion string // "" when null or absent
+
+	// Domains are domains[] and primaryDomain; see Domain and ExportableDomains.
+	Domains []Domain
 }
 
 // KeyInfo is what GET /validate says about the API key in use.

@@ -92,6 +92,10 @@ func TestSystemdUnit(t *testing.T) {
 	if strings.Contains(execStart[0], "--demo") {
 		t.Error("ExecStart must not run the demo")
 	}
+	// The exporter reloads its key and configuration files on SIGHUP.
+	if got := svc["ExecReload"]; len(got) != 1 || got[0] != "/bin/kill -HUP $MAINPID" {
+		t.Errorf("[Service] ExecReload=%q, want /bin/kill -HUP $MAINPID", got)
+	}
 	if got := u["Install"]["WantedBy"]; len(got) != 1 || got[0] != "multi-user.target" {
 		t.Errorf("[Install] WantedBy=%v, want multi-user.target", got)
 	}

@@ -59,7 +59,10 @@ func slug(name string) string {
 //     have none;
 //   - plugins and themes with updates available, one vulnerable plugin
 //     (really-simple-ssl on site 10, "Riverbend Vet Clinic");
-//   - usage, disk space and eight activity log entries, one failed.
+//   - usage, disk space and eight activity log entries, one failed;
+//   - domains, HTTP response codes and API keys as addDemoReach describes.
+//
+// Domain names are under the reserved .example top-level domain.
 func DemoCompany(now time.Time) *Company {
 	c := &Company{
 		ID:                 DemoCompanyID,
@@ -128,7 +131,7 @@ func DemoCompany(now time.Time) *Company {
 		// Live environment.
 		live := Environment{
 			ID: uuidFor(DemoCompanyID, "env", sl, "live"), Name: "live", DisplayName: "Live",
-			PrimaryDomain: "www." + sl + ".com", PHPVersion: phpVersions[i%5],
+			PrimaryDomain: "www." + sl + ".example", PHPVersion: phpVersions[i%5],
 			WordPressVersion: wpVersions[i%6], Plugins: plugins, Themes: themes, DiskBytes: diskLive,
 		}
 		if s.Status == "migrating" {
@@ -158,7 +161,7 @@ func DemoCompany(now time.Time) *Company {
 			stg := Environment{
 				ID: uuidFor(DemoCompanyID, "env", sl, "staging"), Name: "staging", DisplayName: "Staging",
 				IsPremium: i%4 == 0, IsBlocked: i == demoBlockedSite,
-				PrimaryDomain: "stg-" + sl + "-staging.kinsta.cloud", PHPVersion: phpVersions[i%5],
+				PrimaryDomain: "stg-" + sl + "-staging.kinsta.cloud.example", PHPVersion: phpVersions[i%5],
 				WordPressVersion: wpVersions[i%6], Plugins: stagingExtensions(plugins),
 				Themes: stagingExtensions(themes), DiskBytes: float64(int64(diskLive / 3)),
 			}
@@ -180,7 +183,7 @@ func DemoCompany(now time.Time) *Company {
 		if i%10 == 2 {
 			s.Environments = append(s.Environments, Environment{
 				ID: uuidFor(DemoCompanyID, "env", sl, "development"), Name: "development",
-				DisplayName: "Development", IsPremium: true, PrimaryDomain: "dev-" + sl + ".kinsta.cloud",
+				DisplayName: "Development", IsPremium: true, PrimaryDomain: "dev-" + sl + ".kinsta.cloud.example",
 				PHPVersion: "8.3", WordPressVersion: "6.7.1", Plugins: stagingExtensions(plugins),
 				Themes: stagingExtensions(themes), DiskBytes: float64(int64(diskLive / 4)),
 			})
@@ -204,11 +207,12 @@ func DemoCompany(now time.Time) *Company {
 			CreatedAt: now.Add(-3 * time.Hour), IsDone: true},
 		{ID: 34181962, SiteID: siteID(8), Type: "changePHPVersion", Description: `Change PHP version of "Harbor Lights Marina" to 8.3`,
 			CreatedAt: now.Add(-5 * time.Hour), IsDone: true, IPAddress: "198.51.100.7", InitiatedBy: "Omar Haddad"},
-		{ID: 34181961, SiteID: siteID(20), Type: "addDomain", Description: `Add domain shop.tidewaterkayaks.com`,
+		{ID: 34181961, SiteID: siteID(20), Type: "addDomain", Description: `Add domain shop.tidewaterkayaks.example`,
 			CreatedAt: now.Add(-9 * time.Hour), IsDone: true, IPAddress: "203.0.113.42", InitiatedBy: "Jane Smith"},
 		{ID: 34181960, Type: "inviteUser", Description: "Invite user to the company",
 			CreatedAt: now.Add(-26 * time.Hour), IsDone: true, IPAddress: "203.0.113.42", InitiatedBy: "Jane Smith"},
 	}
+	addDemoReach(c, now)
 	return c
 }
 

@@ -19,9 +19,13 @@
 //	/sites/{site_id}/usage/cdn-bandwidth/this-month
 //	/sites/environments/{env_id}/analytics/diskspace?company_id=&time_zone=[&time_span=]
 //	/company/{company_id}/activity-logs?offset=&limit=[&site_id=]
+//	/sites/environments/{env_id}/analytics/response-codes?company_id=[&time_span=]
+//	/company/{company_id}/api-keys
 //
 // The route templates above (see the Route constants) name routes in SetFault and
-// Requests.
+// Requests. Environments carry their domains in GET /sites (Environment.Domains)
+// in the spellings their WireVariant selects; Company.APIKeysDenied makes
+// api-keys answer 404 as it does for a developer-role key.
 package kinstatest
 
 import (
@@ -50,6 +54,8 @@ const (
 	RouteUsageCDNBandwidth = "/sites/{site_id}/usage/cdn-bandwidth/this-month"
 	RouteDiskspace         = "/sites/environments/{env_id}/analytics/diskspace"
 	RouteActivityLogs      = "/company/{company_id}/activity-logs"
+	RouteResponseCodes     = "/sites/environments/{env_id}/analytics/response-codes"
+	RouteAPIKeys           = "/company/{company_id}/api-keys"
 )
 
 type route struct {
@@ -76,6 +82,8 @@ var routes = func() []route {
 		{RouteUsageCDNBandwidth, func(f *Fake, r *http.Request, s string) reply { return f.usage(s, usageCDN) }},
 		{RouteDiskspace, (*Fake).diskspace},
 		{RouteActivityLogs, (*Fake).activityLogs},
+		{RouteResponseCodes, (*Fake).responseCodes},
+		{RouteAPIKeys, (*Fake).apiKeys},
 	}
 	out := make([]route, len(table))
 	for i, t := range table {

@@ -59,6 +59,10 @@ func TestWireShapesMatchFixtures(t *testing.T) {
 		{name: "activity logs", path: "/company/" + cid + "/activity-logs", status: 200,
 			fixtures: []string{"derived-activity-logs.json"}, extras: []string{"company.activity_logs.items[].category"},
 			nullable: []string{"site_id", "public_error", "ip_address"}},
+		{name: "response codes", path: "/sites/environments/" + liveEnv.ID + "/analytics/response-codes?company_id=" + cid + "&time_span=24_hours",
+			status: 202, fixtures: []string{"supplement-analytics-response-codes.json"}},
+		{name: "api keys", path: "/company/" + cid + "/api-keys", status: 200,
+			fixtures: []string{"supplement-company-api-keys.json"}, nullable: []string{"expires_at"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -477,7 +481,7 @@ func TestRequestsCounting(t *testing.T) {
 			t.Errorf("after reset Requests(%q) = %d", rt, got)
 		}
 	}
-	if len(Routes()) != 12 {
+	if len(Routes()) != 14 {
 		t.Errorf("%d routes", len(Routes()))
 	}
 	for name, fn := range map[string]func(){

@@ -1,6 +1,7 @@
 package kinstatest
 
 import (
+	"maps"
 	"slices"
 	"time"
 )
@@ -20,6 +21,9 @@ type Company struct {
 	// InventoryUpdatedAt is "last_updated_at" of /company/{id}/wp-plugins and
 	// /wp-themes; zero = null.
 	InventoryUpdatedAt time.Time
+
+	APIKeys       []APIKey // GET /company/{id}/api-keys (apikeys.go)
+	APIKeysDenied bool     // that route answers 404, as for a developer-role key
 }
 
 // Site is one WordPress site. Visits, BandwidthBytes and CDNBandwidthBytes are the
@@ -53,6 +57,12 @@ type Environment struct {
 	Backups               []Backup
 	Plugins, Themes       []Extension
 	DiskBytes             float64 // analytics/diskspace level
+	// ResponseCodes are the responses of the last 24 hours per HTTP status
+	// code, served by analytics/response-codes (analytics.go); a code with 0
+	// is left out, as Kinsta lists only codes that occurred.
+	ResponseCodes map[int]int64
+	Domains       []Domain    // sent in "domains" after PrimaryDomain's entry (domains.go)
+	Wire          WireVariant // the spellings of this environment's data (domains.go)
 }
 
 // Backup is one backup of an environment. Type is "manual", "scheduled" or
@@ -91,6 +101,7 @@ type Activity struct {
 func (c *Company) clone() *Company {
 	out := *c
 	out.Activities = slices.Clone(c.Activities)
+	out.APIKeys = slices.Clone(c.APIKeys)
 	out.Sites = make([]Site, len(c.Sites))
 	for i, s := range c.Sites {
 		s.Labels = slices.Clone(s.Labels)
@@ -99,6 +110,8 @@ func (c *Company) clone() *Company {
 			e.Backups = slices.Clone(e.Backups)
 			e.Plugins = slices.Clone(e.Plugins)
 			e.Themes = slices.Clone(e.Themes)
+			e.Domains = slices.Clone(e.Domains)
+			e.ResponseCodes = maps.Clone(e.ResponseCodes)
 			envs[j] = e
 		}
 		s.Environments = envs

@@ -49,11 +49,11 @@ type wireSite struct {
 }
 
 type wireDomain struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	SiteID   string `json:"site_id"`
-	IsActive bool   `json:"is_active"`
-	Type     string `json:"type"`
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	SiteID   *string `json:"site_id,omitempty"`   // nil: not sent (WireDomainsRecorded)
+	IsActive *bool   `json:"is_active,omitempty"` // nil: not sent
+	Type     string  `json:"type"`
 }
 
 type wireEnv struct {
@@ -70,7 +70,8 @@ type wireEnv struct {
 	IsPremium             bool         `json:"is_premium"`
 	WordPressVersion      *string      `json:"wordpress_version"`
 	Domains               []wireDomain `json:"domains"`
-	PrimaryDomain         *wireDomain  `json:"primaryDomain"`
+	PrimaryDomain         rawJSON      `json:"primaryDomain,omitempty"` // a wireDomain, its name or null (domains.go)
+	PrimaryDomainSnake    rawJSON      `json:"primary_domain,omitempty"`
 	SSHConnection         struct {
 		SSHPort any `json:"ssh_port"` // string on live, number elsewhere
 		SSHIP   struct {
@@ -359,17 +360,11 @@ func envWire(site *Site, e *Environment, envIndex int) wireEnv {
 		IsBlocked:        e.IsBlocked,
 		IsPremium:        e.IsPremium,
 		WordPressVersion: nullable(e.WordPressVersion),
-		Domains:          []wireDomain{},
 		WebRoot:          "/www/" + site.Name + "_" + strconv.Itoa(100+envIndex) + "/" + e.Name,
 		// Deterministic, so encoded bodies stay stable between requests.
 		CreatedAt: 1_600_000_000_000 + int64(envIndex)*86_400_000,
 	}
-	if e.PrimaryDomain != "" {
-		d := wireDomain{ID: uuidFor(e.ID, "domain", e.PrimaryDomain), Name: e.PrimaryDomain,
-			SiteID: site.ID, IsActive: true, Type: "live"} // "live" even on staging, as observed
-		w.Domains = append(w.Domains, d)
-		w.PrimaryDomain = &d
-	}
+	domainsWire(site, e, &w)
 	if live {
 		w.WebRoot = "/release_v1" // the spec's example form; observed values are full paths
 		w.IDEdgeCache = strPtr(uuidFor(e.ID, "edge"))
