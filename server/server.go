@@ -35,8 +35,9 @@ type Companies interface {
 	Undiscovered() bool
 	Discover(ctx context.Context)
 	Epoch() uint64
-	// Status is every company's state, for the status page (status.go).
-	Status(maxNotLive int) []fleet.CompanyStatus
+	// Status is the state of the first companies, and their number, for
+	// the status page (status.go).
+	Status(maxCompanies, maxNotLive int) ([]fleet.CompanyStatus, int)
 }
 
 // Reloader reloads the configuration: what /-/reload triggers.

@@ -74,11 +74,8 @@ func (p statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		{"/-/ready", "Readiness"},
 		{"/sd", "Companies (Prometheus HTTP service discovery)"},
 	}}
-	companies := p.o.Companies.Status(maxNotLiveListed)
-	if len(companies) > maxStatusCompanies {
-		data.More = len(companies) - maxStatusCompanies
-		companies = companies[:maxStatusCompanies]
-	}
+	companies, total := p.o.Companies.Status(maxStatusCompanies, maxNotLiveListed)
+	data.More = total - len(companies)
 	for _, c := range companies {
 		data.Companies = append(data.Companies, statusCompany{c, now})
 	}

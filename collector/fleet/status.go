@@ -9,10 +9,13 @@ type CompanyStatus struct {
 	collector.CompanyStatus
 }
 
-// Status returns every company's state now, in configuration order, with
-// at most maxNotLive sites that are not live each. It makes no API call.
-func (f *Fleet) Status(maxNotLive int) []CompanyStatus {
+// Status returns the state now of the first maxCompanies companies, in
+// configuration order, with at most maxNotLive sites that are not live
+// each, and the number of companies. It makes no API call.
+func (f *Fleet) Status(maxCompanies, maxNotLive int) (list []CompanyStatus, companies int) {
 	entries := f.state.Load().entries
+	companies = len(entries)
+	entries = entries[:min(companies, max(maxCompanies, 0))]
 	out := make([]CompanyStatus, 0, len(entries))
 	for _, e := range entries {
 		st := e.run.exp.Status(maxNotLive)
@@ -22,5 +25,5 @@ func (f *Fleet) Status(maxNotLive int) []CompanyStatus {
 		}
 		out = append(out, CompanyStatus{ID: id, Name: e.name, CompanyStatus: st})
 	}
-	return out
+	return out, companies
 }

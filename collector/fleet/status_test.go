@@ -19,7 +19,10 @@ func TestStatusInConfigurationOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Refresh(context.Background())
-	st := f.Status(10)
+	st, n := f.Status(10, 10)
+	if one, _ := f.Status(1, 10); len(one) != 1 || n != 2 {
+		t.Fatalf("%d of %d companies with a cap of 1", len(one), n)
+	}
 	if len(st) != 2 || st[0].ID != "company-b" || st[0].Name != "B" || st[1].ID != "company-a" || st[1].Name != "" {
 		t.Fatalf("status %+v", st)
 	}
@@ -31,11 +34,11 @@ func TestStatusInConfigurationOrder(t *testing.T) {
 	if _, err := discovered.Apply([]Company{{Key: "key-a"}}); err != nil {
 		t.Fatal(err)
 	}
-	if st := discovered.Status(10); len(st) != 1 || st[0].ID != "" || st[0].Attempted {
+	if st, _ := discovered.Status(10, 10); len(st) != 1 || st[0].ID != "" || st[0].Attempted {
 		t.Fatalf("before GET /validate: %+v", st)
 	}
 	discovered.Discover(context.Background())
-	if st := discovered.Status(10); len(st) != 1 || st[0].ID != "company-a" || st[0].Company != "company-a" {
+	if st, _ := discovered.Status(10, 10); len(st) != 1 || st[0].ID != "company-a" || st[0].Company != "company-a" {
 		t.Fatalf("after GET /validate: %+v", st)
 	}
 }
