@@ -71,6 +71,10 @@ type APICall struct {
 	Status   int    // 0 when no response arrived
 	Duration time.Duration
 	Err      string // the transport's error, when no response arrived
+	// Kind is the kinsta.Kind of the refresh's failure, on the call it
+	// failed on (a 200 whose body did not decode is bad_response); "" on
+	// the others.
+	Kind string
 }
 
 // maxTracedCalls bounds a debug refresh's log.

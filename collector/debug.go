@@ -65,10 +65,26 @@ func (e *Exporter) DebugRefresh(ctx context.Context) (DebugRefresh, error) {
 	d.Duration = e.state.lastDuration
 	if err := e.state.lastErr; err != nil {
 		d.ErrKind, d.Err = kinsta.KindOf(err).String(), err.Error()
+		markFailedCall(d.Calls, err)
 	} else {
 		d.Sites = e.snapshot.sites()
 	}
 	return d, nil
+}
+
+// markFailedCall gives the call the refresh failed on (the last one of the
+// error's route and status) the failure's kind.
+func markFailedCall(calls []APICall, err error) {
+	var ke *kinsta.Error
+	if !errors.As(err, &ke) {
+		return
+	}
+	for i := len(calls) - 1; i >= 0; i-- {
+		if calls[i].Endpoint == ke.Endpoint && calls[i].Status == ke.StatusCode {
+			calls[i].Kind = ke.Kind.String()
+			return
+		}
+	}
 }
 
 // sites is the number of sites of a snapshot.

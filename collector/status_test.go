@@ -128,13 +128,13 @@ func TestDebugRefreshLogsItsCalls(t *testing.T) {
 	if len(d.Calls) != 1 || !d.Finished || d.Sites != 36 || d.Err != "" {
 		t.Fatalf("debug refresh: %+v", d)
 	}
-	if c := d.Calls[0]; c.Method != "GET" || c.Endpoint != "/sites" || c.Status != 200 || c.Err != "" {
+	if c := d.Calls[0]; c.Method != "GET" || c.Endpoint != "/sites" || c.Status != 200 || c.Err != "" || c.Kind != "" {
 		t.Fatalf("call: %+v", c)
 	}
 
 	fake.SetFault(kinstatest.RouteSites, kinstatest.Fault{Status: 401})
 	d, _ = e.DebugRefresh(context.Background())
-	if len(d.Calls) != 1 || d.Calls[0].Status != 401 || d.ErrKind != "unauthorized" || !strings.Contains(d.Err, "401") {
+	if len(d.Calls) != 1 || d.Calls[0].Status != 401 || d.Calls[0].Kind != "unauthorized" || d.ErrKind != "unauthorized" || !strings.Contains(d.Err, "401") {
 		t.Fatalf("debug refresh of a 401: %+v", d)
 	}
 	if st := e.Status(0); st.Up || st.APICalls != 3 {

@@ -117,12 +117,17 @@ func writeDebugLog(w io.Writer, target *fleet.Target, d collector.DebugRefresh, 
 }
 
 // callOutcome is a call's status in words: "200 OK", or the transport's
-// error when no response arrived.
+// error when no response arrived, and the kind of the refresh's failure
+// on the call it failed on.
 func callOutcome(c collector.APICall) string {
+	outcome := fmt.Sprintf("%d %s", c.Status, http.StatusText(c.Status))
 	if c.Status == 0 {
-		return "no response (" + c.Err + ")"
+		outcome = "no response (" + c.Err + ")"
 	}
-	return fmt.Sprintf("%d %s", c.Status, http.StatusText(c.Status))
+	if c.Kind != "" {
+		outcome += ", failed: " + c.Kind
+	}
+	return outcome
 }
 
 // roundForLog keeps three significant digits or so: 2ms, 274µs, 1.52s.

@@ -54,7 +54,7 @@ func TestDebugProbeOfAnUnreachableAPI(t *testing.T) {
 	key := "a-key-that-must-not-show-0123"
 	r, _ := newTestServer(t, api.URL, []fleet.Company{{ID: "c", Key: key}}, 0)
 	code, body := serve(r.mux, "/probe?company=c&debug=true", "X-Prometheus-Scrape-Timeout-Seconds", "5")
-	if code != 200 || !strings.Contains(body, "GET /sites: no response (dial tcp ") || !strings.Contains(body, "Result: failed after ") ||
+	if code != 200 || !strings.Contains(body, "GET /sites: no response (dial tcp ") || !strings.Contains(body, "connection refused), failed: transport, ") || !strings.Contains(body, "Result: failed after ") ||
 		!strings.Contains(body, "(kind transport)") || strings.Contains(body, key) {
 		t.Fatalf("%d\n%s", code, body)
 	}
