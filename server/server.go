@@ -2,7 +2,9 @@
 // (routes below), the request policy that /metrics and /probe share
 // (policy.go), and the http.Server's own limits. It renders what a
 // collector.Source hands over through the exposition package, and never
-// calls the Kinsta API itself: a Source's Refresh does. To add an endpoint:
+// calls the Kinsta API itself: a Source's Refresh does (for
+// /probe?debug=true, the company's DebugRefresh). The status page at /
+// (status.go) renders the companies' status snapshot. To add an endpoint:
 // a handler in a file of its own here and a line in Handler.
 package server
 
@@ -49,7 +51,7 @@ type Reloader interface {
 
 // Options configure Handler.
 type Options struct {
-	Name          string // of the program, for build info and the landing page
+	Name          string // of the program, for build info and the status page
 	Version       string
 	TelemetryPath string
 	// MaxRequests bounds the requests of /metrics and /probe being answered
