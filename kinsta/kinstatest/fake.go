@@ -123,7 +123,7 @@ next:
 }
 
 // Fault makes a route misbehave. Fields apply in this order: Hang; Delay; then the
-// first of RedirectTo, OversizeBytes, Status/Body, else the normal answer, which
+// first of Hostile, RedirectTo, OversizeBytes, Status/Body, else the normal answer, which
 // DripBytesPerSecond paces (for Status/Body too). Faults act before the API key
 // is checked, so they answer any caller.
 type Fault struct {
@@ -149,6 +149,8 @@ type Fault struct {
 	OversizeBytes int64
 	// RedirectTo answers 302 with this Location.
 	RedirectTo string
+	// Hostile answers a hostile body (hostile.go), after Hang and Delay.
+	Hostile Hostile
 }
 
 // Fake is a fake Kinsta API. It implements http.Handler and is safe for concurrent
@@ -168,6 +170,9 @@ type Fake struct {
 
 	faultMu sync.Mutex
 	faults  map[string]Fault // "" = every route
+
+	pageCap    atomic.Int64 // SetPageSizeCap
+	unprefixed atomic.Bool  // SetUnprefixedInstallFields
 
 	// mu guards the mutable state of the data: Site.Status, the encoded /sites
 	// bodies, the churn state and the activity log (the churn appends to it).
@@ -436,6 +441,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var rep reply
 	switch {
+	case fault.Hostile.Kind != HostileNone:
+		f.writeHostile(w, r, fault.Hostile)
+		return
 	case fault.RedirectTo != "":
 		w.Header().Set("Location", fault.RedirectTo)
 		w.WriteHeader(http.StatusFound)

@@ -151,6 +151,7 @@ func (f *Fake) companyExtensions(r *http.Request, companyID string, themes bool)
 	if !ok {
 		return statusReply(http.StatusBadRequest)
 	}
+	limit = f.capPage(limit)
 	type group struct {
 		item wireCompanyExtension
 		envs []wireCompanyPluginEnv
@@ -194,15 +195,7 @@ func (f *Fake) companyExtensions(r *http.Request, companyID string, themes bool)
 				g.item.IsLatestVersionVulnerable = true
 			}
 		}
-		if themes {
-			envs := make([]wireCompanyThemeEnv, len(g.envs))
-			for i, e := range g.envs {
-				envs[i] = wireCompanyThemeEnv(e)
-			}
-			g.item.Environments = envs
-		} else {
-			g.item.Environments = g.envs
-		}
+		g.item.Environments = f.installsWire(g.envs, themes)
 		items = append(items, g.item)
 	}
 	slices.SortFunc(items, func(a, b wireCompanyExtension) int { return cmp.Compare(a.Name, b.Name) })
