@@ -2,7 +2,6 @@ package kinsta
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"strconv"
 	"time"
@@ -41,8 +40,8 @@ func (c *Client) CompanyThemes(ctx context.Context, companyID string) (CompanyEx
 // back short. Any failed page fails the call: a partial inventory would look
 // like uninstalled plugins.
 func (c *Client) companyExtensions(ctx context.Context, companyID, suffix, wrapper string) (CompanyExtensions, error) {
-	if companyID == "" {
-		return CompanyExtensions{}, errors.New("kinsta: " + suffix[1:] + ": empty company id")
+	if err := c.checkCompany("/company/{company_id}"+suffix, companyID); err != nil {
+		return CompanyExtensions{}, err
 	}
 	var out CompanyExtensions
 	for page := 0; ; page++ {
@@ -182,8 +181,8 @@ func (w *wireInstall) install() ExtensionInstall {
 // GET /company/{company_id}/activity-logs?offset=&limit=. limit <= 0 leaves
 // the API default (10).
 func (c *Client) ActivityLogs(ctx context.Context, companyID string, offset, limit int) (ActivityPage, error) {
-	if companyID == "" {
-		return ActivityPage{}, errors.New("kinsta: ActivityLogs: empty company id")
+	if err := c.checkCompany("/company/{company_id}/activity-logs", companyID); err != nil {
+		return ActivityPage{}, err
 	}
 	q := url.Values{"offset": {strconv.Itoa(max(offset, 0))}}
 	if limit > 0 {

@@ -13,6 +13,26 @@ type Site struct {
 	Environments []Environment
 }
 
+// SitesResult is GET /sites decoded (Client.SitesWithDropped): the sites,
+// and the malformed elements left out of them.
+type SitesResult struct {
+	Sites   []Site
+	Dropped Dropped
+}
+
+// Dropped counts the malformed elements of an answer that were left out,
+// each costing only itself instead of the whole answer: an element that is
+// not an object (null included) where the list holds objects, and a list
+// that is neither an array nor null (counted as one element).
+type Dropped struct {
+	Sites        int // elements of company.sites; their environments and labels are not counted
+	Environments int // elements of a site's environments
+	Labels       int // elements of a site's siteLabels or site_labels
+}
+
+// Total is the number of elements dropped.
+func (d Dropped) Total() int { return d.Sites + d.Environments + d.Labels }
+
 // Label is a site label. The API sends its id as a string or a number; it is
 // always a string here.
 type Label struct {
