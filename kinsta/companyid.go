@@ -23,7 +23,7 @@ func (e *CompanyIDError) Error() string {
 
 // CheckCompanyID is the one check of a company id, wherever it comes from
 // (a flag, the configuration file, GET /validate): valid UTF-8, not empty,
-// at most MaxCompanyIDLength bytes, no white space, control or U+FFFD
+// at most MaxCompanyIDLength bytes, no whitespace, control, format or U+FFFD
 // characters, none of / ? # % \, and not "." or "..". The id goes into
 // request paths and queries and into label values: ".." made a request for
 // /company/../wp-plugins, carrying the API key, and invalid UTF-8 made the
@@ -42,7 +42,7 @@ func CheckCompanyID(id string) error {
 	case strings.ContainsAny(id, `/?#%\`):
 		reason = `must not contain / ? # % or \`
 	case strings.ContainsFunc(id, badIDRune):
-		reason = "must not contain white space or control characters"
+		reason = "must not contain whitespace or control characters"
 	default:
 		return nil
 	}
