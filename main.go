@@ -161,6 +161,11 @@ func (o *options) validate() error {
 	case slices.Contains(reservedPaths, o.telemetryPath):
 		return fmt.Errorf("--web.telemetry-path %s is taken; not one of %s", o.telemetryPath, strings.Join(reservedPaths, ", "))
 	}
+	for _, id := range o.companies { // the one check of company ids, as for the configuration file
+		if err := kinsta.CheckCompanyID(id); err != nil {
+			return fmt.Errorf("--kinsta.company: %w", err)
+		}
+	}
 	if o.configFile != "" {
 		return o.checkConfigFileFlags() // keys come from the configuration file
 	}

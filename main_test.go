@@ -56,6 +56,11 @@ func TestBadStartupInputExitsWithOneLine(t *testing.T) {
 		{"unknown flag", []string{"--kinsta.nope"}, "unknown long flag"},
 		{"bad log level", []string{"--log.level=loud"}, "log.level"},
 		{"bad size", []string{"--kinsta.api-key-file=" + keyFile, "--kinsta.max-response-size=huge"}, "max-response-size"},
+		// kinsta.CheckCompanyID: invalid UTF-8 panicked in the metrics library.
+		{"company not UTF-8", []string{"--kinsta.api-key-file=" + keyFile, "--web.listen-address=127.0.0.1:0", "--kinsta.company=c\xff1"},
+			`--kinsta.company: invalid company id "c\xff1": not valid UTF-8`},
+		{"company ..", []string{"--kinsta.api-key-file=" + keyFile, "--web.listen-address=127.0.0.1:0", "--kinsta.company=a,.."},
+			`--kinsta.company: invalid company id "..": "." and ".." are path segments, not ids`},
 	})
 }
 
