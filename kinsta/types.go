@@ -99,7 +99,9 @@ type CompanyExtension struct {
 }
 
 // ExtensionInstall is one environment that has a CompanyExtension installed. The
-// API prefixes these fields with plugin_ or theme_; both are accepted.
+// API prefixes these fields with plugin_ or theme_; both are accepted, and so
+// are the unprefixed names (status, version, update, update_version,
+// is_version_vulnerable).
 type ExtensionInstall struct {
 	EnvironmentID   string
 	SiteDisplayName string

@@ -12,8 +12,8 @@
 //	/sites/environments/{env_id}/backups
 //	/sites/environments/{env_id}/plugins
 //	/sites/environments/{env_id}/themes
-//	/company/{company_id}/wp-plugins?offset=&limit=   (or a JSON body {"offset","limit"})
-//	/company/{company_id}/wp-themes?offset=&limit=
+//	/company/{company_id}/wp-plugins?offset=&limit=&order_by=   (or a JSON body {"offset","limit","order_by"})
+//	/company/{company_id}/wp-themes?offset=&limit=&order_by=
 //	/sites/{site_id}/usage/visits/this-month
 //	/sites/{site_id}/usage/bandwidth/this-month
 //	/sites/{site_id}/usage/cdn-bandwidth/this-month

@@ -141,11 +141,15 @@ func page(n, offset, limit int) (lo, hi int) {
 }
 
 // companyExtensions serves /company/{id}/wp-plugins and /wp-themes: every
-// plugin (theme) of every environment, grouped by name, sorted by name.
+// plugin (theme) of every environment, grouped by name, sorted by order_by.
 func (f *Fake) companyExtensions(r *http.Request, companyID string, themes bool) reply {
 	cs := f.byID[companyID]
 	if cs == nil {
 		return statusReply(http.StatusNotFound)
+	}
+	field, descend, ok := companyOrder(r)
+	if !ok {
+		return statusReply(http.StatusBadRequest)
 	}
 	offset, limit, ok := paging(r)
 	if !ok {
@@ -198,7 +202,7 @@ func (f *Fake) companyExtensions(r *http.Request, companyID string, themes bool)
 		g.item.Environments = f.installsWire(g.envs, themes)
 		items = append(items, g.item)
 	}
-	slices.SortFunc(items, func(a, b wireCompanyExtension) int { return cmp.Compare(a.Name, b.Name) })
+	sortCompanyItems(items, field, descend)
 	lo, hi := page(len(items), offset, limit)
 	list := wireCompanyExtensions{Total: len(items), Items: items[lo:hi]}
 	if !cs.InventoryUpdatedAt.IsZero() {
