@@ -9,7 +9,8 @@ import (
 )
 
 // Validate returns what GET /validate says about the API key. It also tells
-// the key's company id.
+// the key's company id; one that CheckCompanyID refuses fails the call as a
+// KindBadResponse wrapping the *CompanyIDError.
 func (c *Client) Validate(ctx context.Context) (KeyInfo, error) {
 	var info KeyInfo
 	err := c.get(ctx, call{endpoint: "/validate", path: "/validate"}, func(body []byte) error {
