@@ -246,14 +246,15 @@ func (t *jsonTokens) afterValue() {
 }
 
 func (t *jsonTokens) literal(lit string, k tokKind) (tokKind, error) {
-	if !t.ensure(len(lit)) {
-		return tokNone, t.inputEnded(io.ErrUnexpectedEOF)
-	}
-	for i := range len(lit) {
+	complete := t.ensure(len(lit))
+	for i := 0; i < len(lit) && t.pos+i < t.filled; i++ {
 		if c := t.buf[t.pos+i]; c != lit[i] {
 			t.pos += i
 			return tokNone, t.syntaxError(c, "in literal "+lit)
 		}
+	}
+	if !complete {
+		return tokNone, t.inputEnded(io.ErrUnexpectedEOF)
 	}
 	t.pos += len(lit)
 	t.afterValue()

@@ -114,6 +114,8 @@ func TestJSONTokensErrors(t *testing.T) {
 		`"\q"`:       "invalid character 'q' in string escape code",
 		`01`:         "invalid character '1' in numeric literal",
 		`nulx`:       "invalid character 'x' in literal null",
+		`[tr]`:       "invalid character ']' in literal true",
+		`[tr`:        io.ErrUnexpectedEOF.Error(),
 		`{} x`:       "invalid character 'x' after top-level value",
 		`{} {}`:      errTrailingData.Error(),
 		`{"a":`:      io.ErrUnexpectedEOF.Error(),
