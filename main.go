@@ -193,6 +193,11 @@ func (o *options) validate() error {
 	if err := kinsta.CheckBaseURL(o.apiURL); err != nil {
 		return fmt.Errorf("--kinsta.api-url: %w", err)
 	}
+	for _, id := range o.companies { // the one check of company ids, as for the configuration file
+		if err := kinsta.CheckCompanyID(id); err != nil {
+			return fmt.Errorf("--kinsta.company: %w", err)
+		}
+	}
 	if o.configFile != "" {
 		return o.checkConfigFileFlags() // keys come from the configuration file
 	}

@@ -61,6 +61,11 @@ func TestBadStartupInputExitsWithOneLine(t *testing.T) {
 		{"offset without unit or number", []string{"--kinsta.api-key-file=" + keyFile, "--timeout-offset=half"}, `--timeout-offset="half"`},
 		{"config check, missing key file", []string{"--config.check", "--kinsta.api-key-file=/nonexistent/key"}, "--kinsta.api-key-file"},
 		{"config check, bad config file", []string{"--config.check", "--config.file=" + writeFile(t, "companies:\n  - id: a\n    api_key_file: /nonexistent/key\n")}, "/nonexistent/key"},
+		// kinsta.CheckCompanyID: invalid UTF-8 panicked in the metrics library.
+		{"company not UTF-8", []string{"--kinsta.api-key-file=" + keyFile, "--web.listen-address=127.0.0.1:0", "--kinsta.company=c\xff1"},
+			`--kinsta.company: invalid company id "c\xff1": not valid UTF-8`},
+		{"company ..", []string{"--kinsta.api-key-file=" + keyFile, "--web.listen-address=127.0.0.1:0", "--kinsta.company=a,.."},
+			`--kinsta.company: invalid company id "..": "." and ".." are path segments, not ids`},
 	})
 }
 
