@@ -670,7 +670,8 @@ func TestKustomization(t *testing.T) {
 	}
 }
 
-// The flags and endpoints the deployment files use must exist in main.go.
+// The flags and endpoints the deployment files use must exist in main.go
+// and server/server.go (the routes).
 func TestFlagsAndEndpointsExist(t *testing.T) {
 	src := string(readFile(t, filepath.Join(repoRoot, "main.go")))
 	for _, flag := range []string{"kinsta.api-key-file", "demo"} {
@@ -678,9 +679,10 @@ func TestFlagsAndEndpointsExist(t *testing.T) {
 			t.Errorf("main.go defines no flag %q, used by the deployment files", flag)
 		}
 	}
+	routes := string(readFile(t, filepath.Join(repoRoot, "server", "server.go")))
 	for _, p := range []string{"/-/healthy", "/-/ready"} {
-		if !strings.Contains(src, `"`+p+`"`) {
-			t.Errorf("main.go serves no %s, used by the probes", p)
+		if !strings.Contains(routes, `"`+p+`"`) {
+			t.Errorf("server/server.go serves no %s, used by the probes", p)
 		}
 	}
 	if !strings.Contains(src, strconv.Itoa(wantPort)) {
