@@ -57,7 +57,7 @@ func decodeStrict(t *testing.T, path string, v any) {
 	if n := documents(b); n != 1 {
 		t.Fatalf("%s: %d YAML documents, want exactly 1 (extra documents would be ignored by this test)", path, n)
 	}
-	if err := yaml.UnmarshalStrict(b, v); err != nil {
+	if err := strictUnmarshal(b, v); err != nil {
 		t.Fatalf("%s: strict decode into %T: %v", path, v, err)
 	}
 }

@@ -29,7 +29,7 @@ const (
 	// dashboard's runbook links all start with it: when the runbooks move,
 	// this is the one line to change (grafana/runbooks_test.go checks the
 	// links against the rules' runbook_url).
-	RunbookDoc = "https://github.com/kinsta-exporter/kinsta_exporter/blob/main/README.md"
+	RunbookDoc = "https://github.com/kinsta-exporter/kinsta_exporter/blob/main/docs/runbooks.md"
 )
 
 // row is a dashboard row: a title and the panels under it.
