@@ -57,7 +57,7 @@ func responsePanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 	top := bargauge.NewPanelBuilder().
 		Id(ids.next()).
 		Title("Top sites by 5xx, last 24 h").
-		Description("The 10 sites whose live environment answered the most 5xx."+responsesAbout).
+		Description("The 10 sites whose live environment answered the most 5xx." + responsesAbout).
 		Datasource(datasourceRef()).
 		WithTarget(instantQuery("A", `topk(10, `+serverErrors+siteNames+` > 0)`, "{{display_name}}")).
 		Unit("short").
