@@ -69,7 +69,8 @@ type Exporter struct {
 	// stored other rows), for Generation.
 	changes atomic.Uint64
 
-	ref *refresher // the switchable collectors; nil when none is enabled
+	ref   *refresher // the switchable collectors; nil when none is enabled
+	calls *apiCalls  // the company's API calls of the last hour (calls.go)
 }
 
 // refreshState is what one cached resource (the company's sites, or the
@@ -99,7 +100,11 @@ func New(source API, cfg Config, logger log.Logger) (*Exporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Exporter{source: source, cfg: cfg, logger: logger, company: cfg.Company, ref: ref}, nil
+	calls := newAPICalls(cfg.Now)
+	if ref != nil {
+		ref.calls = calls
+	}
+	return &Exporter{source: source, cfg: cfg, logger: logger, company: cfg.Company, ref: ref, calls: calls}, nil
 }
 
 // Start runs the switchable collectors' background refresher until ctx
@@ -157,8 +162,14 @@ func (e *Exporter) refreshSites() (any, error) {
 	if !e.due(&e.state) {
 		return nil, nil
 	}
+	return e.fetchSites(withCalls(context.Background(), e.calls, nil))
+}
+
+// fetchSites is one GET /sites, whatever the cache's age, within the
+// refresh timeout, and stores what it got; parent carries the call sink.
+func (e *Exporter) fetchSites(parent context.Context) (any, error) {
 	company := e.Company()
-	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RefreshTimeout)
+	ctx, cancel := context.WithTimeout(parent, e.cfg.RefreshTimeout)
 	defer cancel()
 	start := e.cfg.Now()
 	sites, err := e.source.Sites(ctx, company)
@@ -226,7 +237,7 @@ func (e *Exporter) discover() (any, error) {
 	if e.Company() != "" || !e.due(&e.discovery) {
 		return nil, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RefreshTimeout)
+	ctx, cancel := context.WithTimeout(withCalls(context.Background(), e.calls, nil), e.cfg.RefreshTimeout)
 	defer cancel()
 	start := e.cfg.Now()
 	key, err := e.source.Validate(ctx)

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
@@ -11,10 +12,11 @@ import (
 type scope int
 
 const (
-	scopeKey         scope = iota // the API key: one item, whatever the companies
-	scopeCompany                  // one item per company
-	scopeSite                     // one item per site
-	scopeEnvironment              // one item per environment
+	scopeKey             scope = iota // the API key: one item, whatever the companies
+	scopeCompany                      // one item per company
+	scopeSite                         // one item per site
+	scopeEnvironment                  // one item per environment
+	scopeLiveEnvironment              // one item per live environment (isLiveEnvironment)
 )
 
 // itemCollector is one switchable collector.
@@ -101,16 +103,28 @@ func (inv *inventory) targets(collector, company string, sc scope) []target {
 			out = append(out, target{collector: collector, company: company, siteID: s.ID})
 		}
 		return out
-	case scopeEnvironment:
+	case scopeEnvironment, scopeLiveEnvironment:
 		out := make([]target, 0, len(inv.envSite))
 		for _, s := range inv.sites {
 			for _, env := range s.Environments {
+				if sc == scopeLiveEnvironment && !isLiveEnvironment(env) {
+					continue
+				}
 				out = append(out, target{collector: collector, company: company, siteID: s.ID, envID: env.ID})
 			}
 		}
 		return out
 	}
 	return nil
+}
+
+// isLiveEnvironment tells a site's live environment from its staging and
+// premium ones. Kinsta names the live environment "live" (its display name
+// is "Live"; staging ones are "staging" or a name the user chose), so the
+// name, without regard to case or surrounding space, is the test, as the
+// alert rules' environment_name="live". GET /sites sends no other marker.
+func isLiveEnvironment(env kinsta.Environment) bool {
+	return strings.EqualFold(strings.TrimSpace(env.Name), "live")
 }
 
 // item is one work item and its cache. series is replaced whole on success.

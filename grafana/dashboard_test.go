@@ -71,6 +71,9 @@ var contractMetrics = []string{
 	"kinsta_site_bandwidth_this_month_bytes",
 	"kinsta_site_cdn_bandwidth_this_month_bytes",
 	"kinsta_environment_disk_usage_bytes",
+	"kinsta_environment_http_responses",
+	"kinsta_company_api_key_info",
+	"kinsta_company_api_key_expiry_timestamp_seconds",
 	"kinsta_activity_operations_total",
 	"kinsta_activity_operations_failed_total",
 }
@@ -299,8 +302,8 @@ func TestPanelsAndTargets(t *testing.T) {
 			checkVariableUse(t, where, expr)
 		}
 	}
-	if rows != 9 || panels < 54 {
-		t.Errorf("found %d rows and %d panels, want 9 rows (Fleet overview, API key and backups, WordPress plugins and themes, Usage this month, Disk, Activity, Domains, Reachability, Exporter health) and their panels", rows, panels)
+	if rows != 10 || panels < 61 {
+		t.Errorf("found %d rows and %d panels, want 10 rows (Fleet overview, HTTP responses, API key and backups, WordPress plugins and themes, Usage this month, Disk, Activity, Domains, Reachability, Exporter health) and their panels", rows, panels)
 	}
 }
 

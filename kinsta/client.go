@@ -56,6 +56,7 @@ type Config struct {
 type Client struct {
 	base      string // without trailing slash
 	key       string
+	keyFilter keyFilter // finds the key in error texts
 	userAgent string
 	maxBody   int64
 	http      *http.Client
@@ -82,6 +83,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		base:      base,
 		key:       key,
+		keyFilter: newKeyFilter(key),
 		userAgent: cmpOr(cfg.UserAgent, defaultUserAgent),
 		maxBody:   cfg.MaxResponseBytes,
 		now:       cfg.Now,
@@ -369,19 +371,4 @@ func (c *Client) waitBackoff(ctx context.Context, endpoint string) error {
 		case <-t.C:
 		}
 	}
-}
-
-// newError sanitises what came from outside before it can reach a log: API
-// text is cleaned and cut, and the API key is removed should the server (or a
-// custom Transport) echo it back.
-func (c *Client) newError(e *Error) *Error {
-	e.Message = cleanMessage(c.redact(e.Message))
-	if e.Err != nil && strings.Contains(e.Err.Error(), c.key) {
-		e.Err = errors.New(c.redact(e.Err.Error()))
-	}
-	return e
-}
-
-func (c *Client) redact(s string) string {
-	return strings.ReplaceAll(s, c.key, "[REDACTED]")
 }

@@ -70,7 +70,8 @@ func (c *Client) decodeError(endpoint string, resp *http.Response, errBody *apiE
 	if !looksLikeJSON(resp) {
 		// An HTML error page from a proxy is the usual case here.
 		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) {
+		var streamSyntax *jsonSyntaxError
+		if errors.As(err, &syntax) || errors.As(err, &streamSyntax) {
 			e.Message = "response is not JSON"
 		}
 		e.Message += " (Content-Type " + contentType(resp) + ")"

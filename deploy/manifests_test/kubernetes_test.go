@@ -672,7 +672,8 @@ func TestKustomization(t *testing.T) {
 	}
 }
 
-// The flags and endpoints the deployment files use must exist in main.go.
+// The flags and endpoints the deployment files use must exist in main.go
+// and server/server.go (the routes).
 func TestFlagsAndEndpointsExist(t *testing.T) {
 	src := string(readFile(t, filepath.Join(repoRoot, "main.go")))
 	for _, flag := range []string{"kinsta.api-key-file", "demo"} {

@@ -42,6 +42,7 @@ type row struct {
 // here and a function returning its panels.
 var rows = []row{
 	{"Fleet overview", fleetPanels},
+	{"HTTP responses", responsePanels},
 	{"API key and backups", keyBackupPanels},
 	{"WordPress plugins and themes", extensionPanels},
 	{"Usage this month", usagePanels},
