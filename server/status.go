@@ -73,6 +73,7 @@ func (p statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		{"/-/healthy", "Health"},
 		{"/-/ready", "Readiness"},
 		{"/sd", "Companies (Prometheus HTTP service discovery)"},
+		{"/sd/domains", "Domains of live sites, for blackbox_exporter (Prometheus HTTP service discovery)"},
 	}}
 	companies, total := p.o.Companies.Status(maxStatusCompanies, maxNotLiveListed)
 	data.More = total - len(companies)

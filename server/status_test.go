@@ -27,7 +27,7 @@ func TestStatusPageTellsEachCompanysState(t *testing.T) {
 		t.Fatalf("/: %d\n%s", code, page)
 	}
 	for _, want := range []string{
-		`href="/metrics"`, `href="/-/healthy"`, `href="/-/ready"`, `href="/sd"`,
+		`href="/metrics"`, `href="/-/healthy"`, `href="/-/ready"`, `href="/sd"`, `href="/sd/domains"`,
 		"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;",
 		`<strong class="up">up</strong>: the last refresh of its sites succeeded`,
 		"Sites: 1, of which not live: 0.",
