@@ -35,9 +35,10 @@ start_ready() {
 }
 
 # queue_state: "due items" of the exporter's background refresher, summed
-# over its collectors, from its own series.
+# over its collectors, from its own series. Asked for gzip, as Prometheus
+# asks, so that polling does not make the exporter render identity bytes.
 queue_state() {
-  curl -fs -H "Accept: $TEXT" "http://127.0.0.1:$EXP_PORT/metrics" |
+  curl -fs -H "Accept: $TEXT" -H 'Accept-Encoding: gzip' "http://127.0.0.1:$EXP_PORT/metrics" | gzip -dc |
     grep -E '^kinsta_exporter_refresh_queue_(due_)?items' |
     awk '/_due_items/ {d += $NF; next} {n += $NF} END {printf "%d %d\n", d, n}'
 }
