@@ -115,7 +115,7 @@ write_report() {
   local first; first=$(median "${FIRST[@]}")
   echo "# Benchmark results"
   echo
-  echo "Measured $(date -u +%Y-%m-%d\ %H:%M) UTC by \`bench/run.sh\` (\`make bench\`, $(awk -v s="$(secs_since "$START_NS")" 'BEGIN {printf "%.0f", s/60}') min) at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet -- . ":(exclude)$OUT" 2>/dev/null || echo ' (uncommitted changes)')."
+  echo "Measured $(date -u +%Y-%m-%d\ %H:%M) UTC by \`bench/run.sh\` (\`make bench\`, $(awk -v s="$(secs_since "$START_NS")" 'BEGIN {printf "%.0f", s/60}') min) at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- . ':(exclude)bench/results.md' 2>/dev/null || echo ' (uncommitted changes)')."
   echo
   echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r), $($GO version | cut -d' ' -f3). Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg). Everything on loopback; the load generator and the fake API share the CPUs."
   echo
