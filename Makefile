@@ -74,7 +74,9 @@ fuzz:
 	$(GO) test ./server/exposition -run '^$$' -fuzz '^FuzzAppendGauges$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 
 # Go benchmarks (-benchmem), then kinsta_exporter side by side with json_exporter
-# v0.7.0 and the limit on 10,000 fake sites; writes bench/results.md (~15 min).
+# v0.7.0 and the limit on 10,000 fake sites, with the site series only and with
+# the default collectors refreshing in the background; writes bench/results.md
+# (~20 min; SITES=1000 for a quick check).
 bench:
 	bench/run.sh
 
