@@ -82,6 +82,7 @@ type refresher struct {
 	memoMu sync.Mutex
 	totals *itemTotals
 	expiry expiryMemo
+	due    dueMemo
 }
 
 // countingMutex counts its write-locked sections, so that a memo of what
