@@ -13,7 +13,7 @@ LDFLAGS    = -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PK
 # 100,000 inputs take 5 to 15 s per target here.
 FUZZTIME  ?= 100000x
 
-.PHONY: build demo test deps lint unit modules rules e2e container fuzz bench soak soak-short release release-test
+.PHONY: build demo test deps lint unit modules rules e2e container fuzz bench soak soak-short release release-test helm chart
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -22,7 +22,7 @@ demo: build
 	./$(BIN) --demo
 
 # The whole suite: installs what is missing (Debian packages), then every check.
-test: deps lint unit release-test modules rules e2e container fuzz soak-short
+test: deps lint unit release-test helm modules rules e2e container fuzz soak-short
 	@echo "make test: all suites passed"
 
 deps:
@@ -50,6 +50,16 @@ e2e:
 rules:
 	deploy/prometheus/check.sh
 
+# Helm v4 for the chart tests (run by `modules`), built once from the Go module
+# proxy (deploy/helm/tools) and cached beside Go's build cache: minutes cold,
+# instant after. Built here so that the build is not inside go test's timeout.
+helm:
+	deploy/helm/tools/helm.sh version
+
+# The Helm chart and the rules generator alone: lint, render, strict decoding.
+chart: helm
+	cd deploy/manifests_test && $(GO) test -count=1 -run 'Chart|Rule|Generated' ./...
+
 container:
 	.ci/container-test.sh
 
@@ -64,7 +74,9 @@ fuzz:
 	$(GO) test ./server/exposition -run '^$$' -fuzz '^FuzzAppendGauges$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 
 # Go benchmarks (-benchmem), then kinsta_exporter side by side with json_exporter
-# v0.7.0 and the limit on 10,000 fake sites; writes bench/results.md (~15 min).
+# v0.7.0 and the limit on 10,000 fake sites, with the site series only and with
+# the default collectors refreshing in the background; writes bench/results.md
+# (~20 min; SITES=1000 for a quick check).
 bench:
 	bench/run.sh
 

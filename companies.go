@@ -52,6 +52,35 @@ func (o *options) checkConfigFileFlags() error {
 	return nil
 }
 
+// checkSummary is --config.check's one line once validate has loaded the
+// configuration: what would be exported, and with which keys (never the
+// keys themselves).
+func (o *options) checkSummary() string {
+	switch {
+	case o.config != nil:
+		files := map[string]bool{}
+		for _, c := range o.config.Companies {
+			files[c.APIKeyFile] = true
+		}
+		s := fmt.Sprintf("OK: %s: %d companies, %d API key files", o.configFile, len(o.config.Companies), len(files))
+		if n := len(o.config.WorldReadable); n > 0 {
+			s += fmt.Sprintf(" (%d readable by every user; chmod 600 them)", n)
+		}
+		return s
+	case o.demo:
+		return "OK: --demo, the built-in simulated company"
+	}
+	key := "the environment variable " + apiKeyEnv
+	if o.apiKeyFile != "" {
+		key = o.apiKeyFile
+	}
+	companies := "the API key's company (found by GET /validate)"
+	if len(o.companies) > 0 {
+		companies = fmt.Sprintf("%d companies (%s)", len(o.companies), ids(o.companies))
+	}
+	return fmt.Sprintf("OK: flags: %s, API key from %s", companies, key)
+}
+
 // companies is the fleet of exporters of the configured companies, with
 // what reloads it; it is the server's Reloader.
 type companies struct {

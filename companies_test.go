@@ -74,7 +74,8 @@ func testCompany(id string, sites ...string) *kinstatest.Company {
 // noCollectors switches the background collectors off, so that the only API
 // calls are the ones a test causes.
 var noCollectors = []string{"--no-collector.apikey", "--no-collector.backups", "--no-collector.plugins",
-	"--no-collector.themes", "--no-collector.usage", "--no-collector.disk", "--no-collector.activity"}
+	"--no-collector.themes", "--no-collector.usage", "--no-collector.disk", "--no-collector.activity",
+	"--no-collector.apikeys", "--no-collector.responses"}
 
 func writeTestFile(t *testing.T, path, content string) string {
 	t.Helper()

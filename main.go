@@ -51,6 +51,11 @@ const (
 	// demoChurnInterval is how often a demo site changes status, so that demo
 	// graphs and alerts move within minutes.
 	demoChurnInterval = 2 * time.Minute
+	// demoRateLimit is --kinsta.rate-limit with --demo unless given: the
+	// demo's fake API is ours, on loopback, and at Kinsta's pace of 1/s its
+	// few hundred background requests would take minutes to fill the
+	// dashboard; at this pace they take seconds.
+	demoRateLimit = 50.0
 )
 
 // options holds every parsed flag.
@@ -77,6 +82,12 @@ type options struct {
 	config        *config.Config // loaded from configFile at start-up
 	probeOnly     bool
 	lifecycle     bool // --web.enable-lifecycle
+	// rateLimitSet: --kinsta.rate-limit was given; the demo raises the
+	// limit for its own fake API only when it was not.
+	rateLimitSet bool
+	// noExporterMetrics leaves out the Go, process and promhttp_* series.
+	noExporterMetrics bool
+	configCheck       bool
 }
 
 func parseFlags(args []string) (*options, *kingpin.Application, error) {
@@ -97,11 +108,13 @@ func parseFlags(args []string) (*options, *kingpin.Application, error) {
 	app.Flag("kinsta.company", "Kinsta company ID to export. Repeatable; the environment variable takes a comma-separated list. Default: the API key's company, from GET /validate.").Envar("KINSTA_COMPANY").PlaceHolder("ID").StringsVar(&o.companies)
 	namedFlag(app, "kinsta.cache-ttl", "How long one refresh from the Kinsta API is reused: one API call per company per TTL, however many scrapes (counted from the previous refresh's start, less up to 1s of slack for scrape jitter).", "60s", &o.cacheTTL, time.ParseDuration)
 	namedFlag(app, "kinsta.timeout", "Timeout of one refresh from the Kinsta API; also how long a scrape without X-Prometheus-Scrape-Timeout-Seconds waits for it.", "15s", &o.timeout, time.ParseDuration)
-	namedFlag(app, "timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to answer the scrape.", "0.5s", &o.timeoutOffset, time.ParseDuration)
+	namedFlag(app, "timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to answer the scrape: seconds (0.5, as blackbox_exporter spells it) or a duration (500ms).", "0.5s", &o.timeoutOffset, parseSecondsOrDuration)
 	namedFlag(app, "kinsta.max-staleness", "After refreshes have failed this long, drop a company's site series instead of serving old data (kinsta_up stays).", "1h", &o.maxStaleness, time.ParseDuration)
 	namedFlag(app, "kinsta.max-response-size", "Largest Kinsta API response body accepted.", "64MiB", &o.maxResponse, units.ParseBase2Bytes)
-	namedFlag(app, "kinsta.rate-limit", "Most requests per second sent to the Kinsta API (burst of 3), shared by all companies. 0 disables the limit.", "1", &o.rateLimit, func(v string) (float64, error) { return strconv.ParseFloat(v, 64) })
-	app.Flag("demo", "Serve a built-in simulated Kinsta company (no account needed): starts a fake Kinsta API on loopback and exports it.").BoolVar(&o.demo)
+	namedFlag(app, "kinsta.rate-limit", fmt.Sprintf("Most requests per second sent to the Kinsta API (burst of 3), shared by all companies. 0 disables the limit. With --demo and this flag not given: %g, for the demo's own fake API on loopback.", demoRateLimit), "1", &o.rateLimit, func(v string) (float64, error) { return strconv.ParseFloat(v, 64) }).IsSetByUser(&o.rateLimitSet)
+	app.Flag("demo", fmt.Sprintf("Serve a built-in simulated Kinsta company (no account needed): starts a fake Kinsta API on loopback and exports it, at --kinsta.rate-limit=%g unless given, so that every background collector has data within seconds.", demoRateLimit)).BoolVar(&o.demo)
+	app.Flag("web.disable-exporter-metrics", "Exclude metrics about the exporter itself (promhttp_*, process_*, go_*), as node_exporter's flag does.").BoolVar(&o.noExporterMetrics)
+	app.Flag("config.check", "Check the configuration (--config.file and the API key files it names, or the flags and the key) and exit: 0 with a one-line summary, 1 with the error. Makes no API call and serves nothing.").BoolVar(&o.configCheck)
 	o.collectors = collector.RegisterFlags(app)
 	limitFlags(app, &o.limits)
 	_, err := app.Parse(args)
@@ -169,8 +182,23 @@ func (v *flagValue[T]) Set(s string) error {
 
 func (v *flagValue[T]) String() string { return v.raw }
 
-func namedFlag[T any](app *kingpin.Application, name, help, def string, dst *T, parse func(string) (T, error)) {
-	app.Flag(name, help).Default(def).SetValue(&flagValue[T]{name: name, dst: dst, parse: parse})
+func namedFlag[T any](app *kingpin.Application, name, help, def string, dst *T, parse func(string) (T, error)) *kingpin.FlagClause {
+	clause := app.Flag(name, help).Default(def)
+	clause.SetValue(&flagValue[T]{name: name, dst: dst, parse: parse})
+	return clause
+}
+
+// parseSecondsOrDuration takes plain seconds ("0.5", blackbox_exporter's
+// spelling of --timeout-offset) as well as a Go duration ("500ms").
+func parseSecondsOrDuration(v string) (time.Duration, error) {
+	seconds, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return time.ParseDuration(v)
+	}
+	if math.IsNaN(seconds) || math.IsInf(seconds, 0) || math.Abs(seconds) > math.MaxInt64/float64(time.Second) {
+		return 0, fmt.Errorf("%s seconds is out of range", v)
+	}
+	return time.Duration(seconds * float64(time.Second)), nil
 }
 
 // oneOf parses an enumerated string flag.
@@ -209,6 +237,11 @@ func (o *options) validate() error {
 	}
 	if err := kinsta.CheckBaseURL(o.apiURL); err != nil {
 		return fmt.Errorf("--kinsta.api-url: %w", err)
+	}
+	for _, id := range o.companies { // the one check of company ids, as for the configuration file
+		if err := kinsta.CheckCompanyID(id); err != nil {
+			return fmt.Errorf("--kinsta.company: %w", err)
+		}
 	}
 	if o.configFile != "" {
 		return o.checkConfigFileFlags() // keys come from the configuration file
@@ -298,6 +331,10 @@ func main() {
 	if err := o.validate(); err != nil {
 		app.Fatalf("%s", err)
 	}
+	if o.configCheck {
+		fmt.Println(o.checkSummary())
+		return
+	}
 	logger, slogger := newLogger(o.logFormat, o.logLevel)
 	if err := run(context.Background(), o, logger, slogger); err != nil {
 		level.Error(logger).Log("msg", "Exporter stopped", "err", err)
@@ -319,14 +356,17 @@ func run(ctx context.Context, o *options, logger log.Logger, slogger *slog.Logge
 			return err
 		}
 		o.apiURL, o.apiKey = url, key
+		if !o.rateLimitSet {
+			o.rateLimit = demoRateLimit
+			level.Info(logger).Log("msg", "Demo mode: the demo's own API is paced faster than Kinsta's", "rate_limit", o.rateLimit)
+		}
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		versioncollector.NewCollector(exporterName),
-	)
+	reg.MustRegister(versioncollector.NewCollector(exporterName))
+	if !o.noExporterMetrics {
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
 	// One exporter per company (companies.go), the clients of all API keys
 	// sharing --kinsta.rate-limit and the API request metrics.
 	c, err := newCompanies(o, reg, logger)
@@ -339,20 +379,21 @@ func run(ctx context.Context, o *options, logger log.Logger, slogger *slog.Logge
 		metrics = collector.NoSource{} // companies only on /probe
 	}
 	handler, ready, err := server.Handler(server.Options{
-		Name:            exporterName,
-		Version:         version.Info(),
-		TelemetryPath:   o.telemetryPath,
-		MaxRequests:     o.maxRequests,
-		RefreshTimeout:  o.timeout,
-		TimeoutOffset:   o.timeoutOffset,
-		Registry:        reg,
-		Metrics:         metrics,
-		Parts:           collector.Parts(o.collectors.Collectors()),
-		Companies:       c.Fleet,
-		Reloader:        c,
-		EnableLifecycle: o.lifecycle,
-		ListenAddresses: *o.web.WebListenAddresses,
-		Logger:          logger,
+		Name:              exporterName,
+		Version:           version.Info(),
+		TelemetryPath:     o.telemetryPath,
+		MaxRequests:       o.maxRequests,
+		RefreshTimeout:    o.timeout,
+		TimeoutOffset:     o.timeoutOffset,
+		Registry:          reg,
+		NoExporterMetrics: o.noExporterMetrics,
+		Metrics:           metrics,
+		Parts:             collector.Parts(o.collectors.Collectors()),
+		Companies:         c.Fleet,
+		Reloader:          c,
+		EnableLifecycle:   o.lifecycle,
+		ListenAddresses:   *o.web.WebListenAddresses,
+		Logger:            logger,
 	})
 	if err != nil {
 		return err

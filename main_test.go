@@ -56,7 +56,84 @@ func TestBadStartupInputExitsWithOneLine(t *testing.T) {
 		{"unknown flag", []string{"--kinsta.nope"}, "unknown long flag"},
 		{"bad log level", []string{"--log.level=loud"}, "log.level"},
 		{"bad size", []string{"--kinsta.api-key-file=" + keyFile, "--kinsta.max-response-size=huge"}, "max-response-size"},
+		{"offset in seconds >= timeout", []string{"--kinsta.api-key-file=" + keyFile, "--timeout-offset=15"}, "--timeout-offset (15s) must be smaller than --kinsta.timeout (15s)"},
+		{"offset not a number", []string{"--kinsta.api-key-file=" + keyFile, "--timeout-offset=NaN"}, `--timeout-offset="NaN": NaN seconds is out of range`},
+		{"offset without unit or number", []string{"--kinsta.api-key-file=" + keyFile, "--timeout-offset=half"}, `--timeout-offset="half"`},
+		{"config check, missing key file", []string{"--config.check", "--kinsta.api-key-file=/nonexistent/key"}, "--kinsta.api-key-file"},
+		{"config check, bad config file", []string{"--config.check", "--config.file=" + writeFile(t, "companies:\n  - id: a\n    api_key_file: /nonexistent/key\n")}, "/nonexistent/key"},
+		// kinsta.CheckCompanyID: invalid UTF-8 panicked in the metrics library.
+		{"company not UTF-8", []string{"--kinsta.api-key-file=" + keyFile, "--web.listen-address=127.0.0.1:0", "--kinsta.company=c\xff1"},
+			`--kinsta.company: invalid company id "c\xff1": not valid UTF-8`},
+		{"company ..", []string{"--kinsta.api-key-file=" + keyFile, "--web.listen-address=127.0.0.1:0", "--kinsta.company=a,.."},
+			`--kinsta.company: invalid company id "..": "." and ".." are path segments, not ids`},
 	})
+}
+
+// writeFile writes content to a new file in a temporary directory.
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestConfigCheck: --config.check validates the configuration file and the
+// key files it names, or the flags and the key, prints one line and exits 0
+// without serving (no --web.listen-address is free to bind here: the
+// default port may be taken) or calling the API (the URL is unreachable).
+func TestConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	key := writeFile(t, "secret-key\n")
+	config := filepath.Join(dir, "companies.yml")
+	content := "api_key_file: " + key + "\ncompanies:\n  - id: a\n  - id: b\n    name: B\n"
+	if err := os.WriteFile(config, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--config.file=" + config}, "OK: " + config + ": 2 companies, 1 API key files\n"},
+		{[]string{"--kinsta.api-key-file=" + key, "--kinsta.company=a,b", "--timeout-offset=0.5"}, "OK: flags: 2 companies (a,b), API key from " + key + "\n"},
+		{[]string{"--demo"}, "OK: --demo, the built-in simulated company\n"},
+	} {
+		cmd := exec.Command(binary, append([]string{"--config.check", "--kinsta.api-url=http://127.0.0.1:1", "--web.listen-address=256.0.0.1:1"}, tc.args...)...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || string(out) != tc.want || stderr.Len() > 0 {
+			t.Errorf("%v: %v\nstdout %q, want %q\nstderr %q", tc.args, err, out, tc.want, stderr.String())
+		}
+	}
+}
+
+// TestDisableExporterMetrics: node_exporter's flag leaves out the Go,
+// process and promhttp_* series, and nothing else.
+func TestDisableExporterMetrics(t *testing.T) {
+	own := []string{"go_goroutines ", "process_resident_memory_bytes ", "promhttp_metric_handler_requests_total{"}
+	kept := []string{"kinsta_exporter_build_info{", "kinsta_up{", "kinsta_site_info{", "kinsta_exporter_api_requests_total{"}
+	for _, disabled := range []bool{false, true} {
+		args := []string{"--demo", "--no-collector.apikey"}
+		if disabled {
+			args = append(args, "--web.disable-exporter-metrics")
+		}
+		p := startExporter(t, nil, args...)
+		p.get(t, "/probe?company="+kinstatest.DemoCompanyID)
+		_, body := p.get(t, "/metrics")
+		for _, want := range kept {
+			if !strings.Contains(body, want) {
+				t.Errorf("disabled=%v: /metrics lacks %s", disabled, want)
+			}
+		}
+		for _, name := range own {
+			if strings.Contains(body, "\n"+name) == disabled {
+				t.Errorf("disabled=%v: /metrics has %s: %v", disabled, name, !disabled)
+			}
+		}
+	}
 }
 
 // badStartupCase is a command line the exporter must refuse.

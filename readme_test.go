@@ -134,21 +134,33 @@ func refreshedAll(exp *collector.Exporter) bool {
 	return true
 }
 
-// TestREADMEHasARunbookForEveryAlert checks that each alert's runbook_url anchor exists.
-func TestREADMEHasARunbookForEveryAlert(t *testing.T) {
-	readme := readFile(t, "README.md")
+// repoURL is where runbook_url and dashboard links point: the project's
+// files on its default branch.
+const repoURL = "https://github.com/kinsta-exporter/kinsta_exporter/blob/main/"
+
+// TestRunbookURLsResolve: every alert has a runbook_url into this
+// repository, and the file it names exists with the anchor it names.
+func TestRunbookURLsResolve(t *testing.T) {
 	rules := readFile(t, "deploy/prometheus/rules.yml")
 	alerts := regexp.MustCompile(`(?m)^\s*- alert: (\w+)`).FindAllStringSubmatch(rules, -1)
-	if len(alerts) == 0 {
-		t.Fatal("no alerts found in rules.yml")
+	urls := regexp.MustCompile(`runbook_url: '([^']+)'`).FindAllStringSubmatch(rules, -1)
+	if len(alerts) == 0 || len(urls) < len(alerts) {
+		t.Fatalf("%d alerts, %d runbook_urls in rules.yml", len(alerts), len(urls))
 	}
 	for _, a := range alerts {
-		anchor := "runbook-" + strings.ToLower(a[1])
-		if !strings.Contains(rules, "README.md#"+anchor) {
-			t.Errorf("alert %s: runbook_url does not point at README.md#%s", a[1], anchor)
+		want := "runbook-" + strings.ToLower(a[1])
+		if !strings.Contains(rules, "#"+want+"'") {
+			t.Errorf("alert %s: no runbook_url with the anchor %s", a[1], want)
 		}
-		if !strings.Contains(readme, `<a id="`+anchor+`"></a>`) {
-			t.Errorf("alert %s: README has no runbook anchor %s", a[1], anchor)
+	}
+	for _, u := range urls {
+		path, anchor, ok := strings.Cut(strings.TrimPrefix(u[1], repoURL), "#")
+		if !strings.HasPrefix(u[1], repoURL) || !ok {
+			t.Errorf("runbook_url %s: not a file#anchor of this repository", u[1])
+			continue
+		}
+		if !strings.Contains(readFile(t, path), `<a id="`+anchor+`"></a>`) {
+			t.Errorf("runbook_url %s: %s has no anchor %s", u[1], path, anchor)
 		}
 	}
 }
@@ -160,4 +172,57 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestDocLinksResolve: every relative link of the README and docs/ names a
+// file of the repository, and an in-page anchor a heading or anchor there.
+func TestDocLinksResolve(t *testing.T) {
+	files := []string{"README.md", "docs/runbooks.md", "docs/scaling.md", "docs/performance.md"}
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	for _, f := range files {
+		text := readFile(t, f)
+		for _, m := range link.FindAllStringSubmatch(text, -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			path, anchor, _ := strings.Cut(target, "#")
+			doc := text
+			if path != "" {
+				full := filepath.Join(filepath.Dir(f), path)
+				if st, err := os.Stat(full); err == nil && st.IsDir() {
+					continue // a folder: GitHub lists it
+				}
+				b, err := os.ReadFile(full)
+				if err != nil {
+					t.Errorf("%s: link %s: %v", f, target, err)
+					continue
+				}
+				doc = string(b)
+			}
+			if anchor != "" && !hasAnchor(doc, anchor) {
+				t.Errorf("%s: link %s: no heading or anchor %q", f, target, anchor)
+			}
+		}
+	}
+}
+
+// hasAnchor reports whether a Markdown text has an explicit anchor or a
+// heading whose GitHub slug is anchor.
+func hasAnchor(doc, anchor string) bool {
+	if strings.Contains(doc, `id="`+anchor+`"`) {
+		return true
+	}
+	drop := regexp.MustCompile(`[^a-z0-9 _-]`)
+	for _, line := range strings.Split(doc, "\n") {
+		if !strings.HasPrefix(line, "#") {
+			continue
+		}
+		slug := strings.ToLower(strings.TrimSpace(strings.TrimLeft(line, "#")))
+		slug = strings.ReplaceAll(drop.ReplaceAllString(slug, ""), " ", "-")
+		if slug == anchor {
+			return true
+		}
+	}
+	return false
 }

@@ -15,6 +15,8 @@ type API interface {
 	UsageSource
 	DiskSource
 	ActivitySource
+	ResponsesSource
+	APIKeysSource
 }
 
 var _ API = (*kinsta.Client)(nil)

@@ -30,7 +30,9 @@ func InstrumentTransport(next http.RoundTripper, reg prometheus.Registerer) http
 		endpoint := kinsta.EndpointFromContext(r.Context())
 		start := time.Now()
 		resp, err := next.RoundTrip(r)
-		duration.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+		took := time.Since(start)
+		duration.WithLabelValues(endpoint).Observe(took.Seconds())
+		reportCall(r, endpoint, resp, err, took) // to the company's counts (calls.go)
 		code := "error"
 		if err == nil {
 			code = strconv.Itoa(resp.StatusCode)

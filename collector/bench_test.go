@@ -39,7 +39,7 @@ func BenchmarkBuildSiteRows(b *testing.B) {
 		b.Run(fmt.Sprintf("sites=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				buildSiteRows("bench", sites, Limits{})
+				_, _ = buildSiteRows("bench", sites, Limits{})
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"maps"
@@ -107,5 +108,44 @@ func TestQueueSeriesSumExporters(t *testing.T) {
 		if got[fmt.Sprintf("kinsta_up[%s]", company)] != 1 {
 			t.Errorf("kinsta_up of %s missing or 0 next to the summed queues: %v", company, got)
 		}
+	}
+}
+
+// TestDueStatsFollowTime: the due items are memoised between writes, yet an
+// item that falls due as time passes, with no write, is counted at once.
+func TestDueStatsFollowTime(t *testing.T) {
+	clock := newFakeClock()
+	cfg := testConfig(clock, "c1")
+	cfg.Collectors = map[string]time.Duration{"disk": time.Hour}
+	client, err := kinsta.New(kinsta.Config{BaseURL: "http://127.0.0.1:1", APIKey: "unused"}) // never called
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := newRefresher(client, cfg, &limitCounters{}, log.NewNopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	for i, in := range []time.Duration{time.Minute, 2 * time.Minute} {
+		tgt := target{collector: "disk", company: "c1", siteID: "s", envID: fmt.Sprint("e", i)}
+		r.addItem(tgt, clock.Now())
+		r.items[tgt].next = clock.Now().Add(in)
+		heap.Fix(&r.queue, r.items[tgt].index)
+	}
+	r.mu.Unlock()
+	due := func() int { return r.queueStats(clock.Now())[0].Due }
+	if n := due(); n != 0 {
+		t.Fatalf("%d due before any is", n)
+	}
+	clock.Add(time.Minute)
+	if n := due(); n != 1 {
+		t.Fatalf("%d due a minute on, want 1", n)
+	}
+	if n := due(); n != 1 {
+		t.Fatalf("%d due asked again, want 1", n)
+	}
+	clock.Add(time.Hour)
+	if n := due(); n != 2 {
+		t.Fatalf("%d due an hour on, want 2", n)
 	}
 }

@@ -207,6 +207,8 @@ func TestCollectorNotFound(t *testing.T) {
 		{"disk", []string{kinstatest.RouteDiskspace}, notFoundThreshold, true, ""},
 		{"usage", []string{kinstatest.RouteUsageBandwidth}, notFoundThreshold, true, ""},
 		{"activity", []string{kinstatest.RouteActivityLogs}, 1, true, ""},
+		{"apikeys", []string{kinstatest.RouteAPIKeys}, 1, true, ""},
+		{"responses", []string{kinstatest.RouteResponseCodes}, notFoundThreshold, true, ""},
 		{"plugins", []string{kinstatest.RouteCompanyPlugins}, 1, false, "kinsta_environment_plugins"},
 		{"themes", []string{kinstatest.RouteCompanyThemes}, 1, false, "kinsta_environment_themes"},
 		{"plugins", []string{kinstatest.RouteCompanyPlugins, kinstatest.RoutePlugins}, 1, true, ""},
@@ -280,6 +282,8 @@ func TestCollectorRateLimited(t *testing.T) {
 		{"usage", kinstatest.RouteUsageCDNBandwidth},
 		{"disk", kinstatest.RouteDiskspace},
 		{"activity", kinstatest.RouteActivityLogs},
+		{"apikeys", kinstatest.RouteAPIKeys},
+		{"responses", kinstatest.RouteResponseCodes},
 	} {
 		t.Run(tc.collector, func(t *testing.T) {
 			t.Parallel()

@@ -61,17 +61,19 @@ type Exporter struct {
 	flight singleflight.Group
 
 	mu        sync.RWMutex
-	company   string            // configured, or named by GET /validate; "" until then
-	discovery refreshState      // GET /validate, while company is ""
-	state     refreshState      // GET /sites
-	snapshot  *siteRows         // site series of the last good refresh; nil before it
-	sites     map[string]string // site id -> status, of the last good refresh, for the change log
-	limited   *limitCounters    // what the limits left out, of every collector
+	company   string               // configured, or named by GET /validate; "" until then
+	discovery refreshState         // GET /validate, while company is ""
+	state     refreshState         // GET /sites
+	snapshot  *siteRows            // site series of the last good refresh; nil before it
+	domains   []EnvironmentDomains // of the last good refresh, for Domains
+	sites     map[string]string    // site id -> status, of the last good refresh, for the change log
+	limited   *limitCounters       // what the limits left out, of every collector
 	// changes counts changes of the served site series (a refresh that
 	// stored other rows), for Generation.
 	changes atomic.Uint64
 
-	ref *refresher // the switchable collectors; nil when none is enabled
+	ref   *refresher // the switchable collectors; nil when none is enabled
+	calls *apiCalls  // the company's API calls of the last hour (calls.go)
 }
 
 // refreshState is what one cached resource (the company's sites, or the
@@ -103,7 +105,11 @@ func New(source API, cfg Config, logger log.Logger) (*Exporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Exporter{source: source, cfg: cfg, logger: logger, company: cfg.Company, limited: limited, ref: ref}, nil
+	calls := newAPICalls(cfg.Now)
+	if ref != nil {
+		ref.calls = calls
+	}
+	return &Exporter{source: source, cfg: cfg, logger: logger, company: cfg.Company, limited: limited, ref: ref, calls: calls}, nil
 }
 
 // Start runs the switchable collectors' background refresher until ctx
@@ -161,8 +167,14 @@ func (e *Exporter) refreshSites() (any, error) {
 	if !e.due(&e.state) {
 		return nil, nil
 	}
+	return e.fetchSites(withCalls(context.Background(), e.calls, nil))
+}
+
+// fetchSites is one GET /sites, whatever the cache's age, within the
+// refresh timeout, and stores what it got; parent carries the call sink.
+func (e *Exporter) fetchSites(parent context.Context) (any, error) {
 	company := e.Company()
-	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RefreshTimeout)
+	ctx, cancel := context.WithTimeout(parent, e.cfg.RefreshTimeout)
 	defer cancel()
 	start := e.cfg.Now()
 	sites, err := e.source.Sites(ctx, company)
@@ -194,7 +206,7 @@ func (e *Exporter) refreshSites() (any, error) {
 		e.changes.Add(1)
 	}
 	e.state.lastSuccess = end
-	e.snapshot = rows
+	e.snapshot, e.domains = rows, built.domains
 	e.sites = e.logChanges(company, e.sites, built.summaries)
 	level.Debug(e.logger).Log("msg", "Refreshed sites", "company", company, "sites", len(sites), "series", rows.series(), "duration", e.state.lastDuration)
 	return nil, nil
@@ -247,7 +259,7 @@ func (e *Exporter) discover() (any, error) {
 	if e.Company() != "" || !e.due(&e.discovery) {
 		return nil, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RefreshTimeout)
+	ctx, cancel := context.WithTimeout(withCalls(context.Background(), e.calls, nil), e.cfg.RefreshTimeout)
 	defer cancel()
 	start := e.cfg.Now()
 	key, err := e.source.Validate(ctx)

@@ -27,7 +27,10 @@ import (
 // and is rendered once per generation.
 func TestItemsRenderedFromRows(t *testing.T) {
 	const key = "rows-test-key"
-	fake := kinstatest.New(key, kinstatest.GenerateCompany("c1", 3, 2, 2))
+	company := kinstatest.GenerateCompany("c1", 3, 2, 2)
+	company.APIKeys = []kinstatest.APIKey{{Name: "deploy"}, {Name: "old", Status: "revoked", ExpiresAt: time.Unix(1_700_000_000, 0)}}
+	company.Sites[0].Environments[0].ResponseCodes = map[int]int64{200: 90, 502: 3}
+	fake := kinstatest.New(key, company)
 	api := httptest.NewServer(fake)
 	t.Cleanup(func() { fake.Close(); api.Close() })
 	client, err := kinsta.New(kinsta.Config{BaseURL: api.URL, APIKey: key})

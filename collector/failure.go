@@ -164,7 +164,7 @@ func (r *refresher) notFound(it *item, reg *registered, st *collectorState, req 
 	}
 	st.notFound++
 	threshold := 1
-	if sc := reg.c.scope(req.fallback); sc == scopeSite || sc == scopeEnvironment {
+	if sc := reg.c.scope(req.fallback); sc == scopeSite || sc == scopeEnvironment || sc == scopeLiveEnvironment {
 		threshold = min(notFoundThreshold, r.countItems(it.collector, it.company))
 	}
 	if st.notFound < threshold {

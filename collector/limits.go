@@ -3,10 +3,8 @@ package collector
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,7 +29,8 @@ type Limits struct {
 	// LabelsPerSite is the most site labels exported per site; the first
 	// ones are kept.
 	LabelsPerSite int
-	// DomainsPerEnvironment is the most domains exported per environment.
+	// DomainsPerEnvironment is the most domains exported per environment
+	// (series and /sd/domains), the primary first.
 	DomainsPerEnvironment int
 	// SeriesPerCompany is the most site series (GET /sites) of one company,
 	// and BytesPerCompany the most bytes of their text exposition (about:
@@ -192,22 +191,6 @@ func cutLabel(v string, max int) (string, bool) {
 	return strings.Clone(v[:i]), true
 }
 
-// DomainsOf returns the exportable domains of env (kinsta's
-// ExportableDomains), at most DomainsPerEnvironment of them, and how many
-// were left out; an error when there are over HardLimitFactor times more.
-func (l Limits) DomainsOf(env kinsta.Environment) (domains []kinsta.Domain, dropped int, err error) {
-	l = l.withDefaults()
-	domains = env.ExportableDomains()
-	if n := len(domains); overHard(n, l.DomainsPerEnvironment) {
-		return nil, 0, overHardLimit("/sites", "domains in environment "+quoteShort(env.ID), n, l.DomainsPerEnvironment)
-	}
-	if len(domains) > l.DomainsPerEnvironment {
-		dropped = len(domains) - l.DomainsPerEnvironment
-		domains = slices.Clip(domains[:l.DomainsPerEnvironment])
-	}
-	return domains, dropped, nil
-}
-
 // quoteShort quotes an API value for an error message, cut short.
 func quoteShort(s string) string {
 	s, cut := cutLabel(s, 40)
@@ -258,32 +241,17 @@ func (c *limitCounters) collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// maxCompanyIDLength bounds a company id from GET /validate; Kinsta's are
-// UUIDs of 36 characters.
-const maxCompanyIDLength = 128
-
-// checkKeyCompany checks the company GET /validate named for the API key: it
-// goes into every series' company label and into request paths, so a
-// hostile answer must not name ".." or a megabyte of text. The client's own
-// check of company ids (kinsta.CheckCompanyID, one check for flags, the
-// configuration file and GET /validate) replaces this one once it is in.
+// checkKeyCompany checks the company GET /validate named for the API key
+// with kinsta.CheckCompanyID, the one check of company ids: it goes into
+// every series' company label and into request paths, so a hostile answer
+// must not name ".." or a megabyte of text. The client refuses such an
+// answer already; this keeps the collector safe over any SitesSource.
 func checkKeyCompany(id string) error {
-	reason := ""
-	switch {
-	case id == "":
+	if id == "" {
 		return errors.New("GET /validate named no company; set --kinsta.company")
-	case len(id) > maxCompanyIDLength:
-		reason = fmt.Sprintf("longer than %d bytes", maxCompanyIDLength)
-	case !utf8.ValidString(id):
-		reason = "not valid UTF-8"
-	case id == "." || id == "..":
-		reason = "a path segment, not an id"
-	case strings.ContainsFunc(id, func(r rune) bool {
-		return strings.ContainsRune(`/?#%\`, r) || unicode.IsSpace(r) || unicode.IsControl(r)
-	}):
-		reason = `contains / ? # % \, white space or a control character`
-	default:
-		return nil
 	}
-	return &kinsta.Error{Kind: kinsta.KindBadResponse, Endpoint: "/validate", Message: "invalid company id " + quoteShort(id) + ": " + reason}
+	if err := kinsta.CheckCompanyID(id); err != nil {
+		return &kinsta.Error{Kind: kinsta.KindBadResponse, Endpoint: "/validate", Message: "the key's company", Err: err}
+	}
+	return nil
 }

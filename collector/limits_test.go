@@ -332,19 +332,38 @@ func TestValidateCompanyIsChecked(t *testing.T) {
 	}
 }
 
-func TestDomainsOf(t *testing.T) {
+// TestDomainsPerEnvironment: an environment's domains past the limit are
+// left out of the series and /sd/domains alike, the primary kept first;
+// ten times the limit fails the refresh.
+func TestDomainsPerEnvironment(t *testing.T) {
 	env := func(n int) kinsta.Environment {
-		e := kinsta.Environment{ID: "e1"}
+		e := kinsta.Environment{ID: "e1", Name: "live"}
 		for i := range n {
-			e.Domains = append(e.Domains, kinsta.Domain{Name: fmt.Sprintf("d%d.example", i)})
+			e.Domains = append(e.Domains, kinsta.Domain{Name: fmt.Sprintf("d%d.example", i), IsPrimary: i == n-1})
 		}
 		return e
 	}
-	got, dropped, err := Limits{}.DomainsOf(env(150))
-	if err != nil || len(got) != DefaultDomainsPerEnvironment || dropped != 50 {
-		t.Errorf("150 domains: kept %d, dropped %d, %v; want %d, 50", len(got), dropped, err, DefaultDomainsPerEnvironment)
+	src := newFakeSource()
+	src.set("c1", []kinsta.Site{{ID: "s1", Status: "live", Environments: []kinsta.Environment{env(15)}}}, nil)
+	clock := newFakeClock()
+	cfg := testConfig(clock, "c1")
+	cfg.Limits = Limits{DomainsPerEnvironment: 10}
+	e := newExporter(t, src, cfg, log.NewNopLogger())
+	e.Refresh(context.Background())
+	_, envs := e.Domains()
+	if len(envs) != 1 || len(envs[0].Domains) != 10 || envs[0].Domains[0].Name != "d14.example" {
+		t.Fatalf("domains %+v, want 10 with the primary d14.example first", envs)
 	}
-	if _, _, err := (Limits{DomainsPerEnvironment: 10}).DomainsOf(env(101)); !kinsta.IsKind(err, kinsta.KindBadResponse) {
-		t.Errorf("101 domains at a limit of 10: %v, want bad_response", err)
+	if got := strings.Count(collectText(t, GaugesCollector(e, SitesPart)), "kinsta_environment_domain_info{"); got != 10 {
+		t.Errorf("%d domain series, want 10", got)
+	}
+	if got := value(t, e, limitedName, "collector", "sites", "limit", "domains_per_environment"); got != 5 {
+		t.Errorf("domains_per_environment counted %v, want 5", got)
+	}
+	src.set("c1", []kinsta.Site{{ID: "s1", Status: "live", Environments: []kinsta.Environment{env(101)}}}, nil)
+	clock.Add(time.Minute)
+	e.Refresh(context.Background())
+	if got := value(t, e, "kinsta_up", "company", "c1"); got != 0 {
+		t.Errorf("kinsta_up %v with 101 domains at a limit of 10, want 0", got)
 	}
 }

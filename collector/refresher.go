@@ -64,6 +64,7 @@ type refresher struct {
 	collectors []*registered
 	byName     map[string]*registered
 	wake       chan struct{}
+	calls      *apiCalls // the company's call counts; set by New
 
 	leaseUntil atomic.Int64 // unix nanoseconds; not under mu, so that a scrape is no write
 
@@ -83,6 +84,7 @@ type refresher struct {
 	memoMu sync.Mutex
 	totals *itemTotals
 	expiry expiryMemo
+	due    dueMemo
 }
 
 // countingMutex counts its write-locked sections, so that a memo of what
@@ -250,7 +252,7 @@ func (r *refresher) refreshItem(ctx context.Context, it *item, reg *registered) 
 	r.mu.RUnlock()
 
 	// Background work: its requests yield to GET /sites at the rate limit.
-	ictx, cancel := context.WithTimeout(kinsta.WithBackground(ctx), r.timeout)
+	ictx, cancel := context.WithTimeout(withCalls(kinsta.WithBackground(ctx), r.calls, nil), r.timeout)
 	req.start = r.now()
 	res, err := reg.c.refresh(ictx, req)
 	end := r.now()

@@ -10,13 +10,15 @@ import (
 // The names of the switchable collectors: flag names and the values of the
 // collector label. The core "sites" collector is always on.
 const (
-	apikeyName   = "apikey"
-	backupsName  = "backups"
-	pluginsName  = "plugins"
-	themesName   = "themes"
-	usageName    = "usage"
-	diskName     = "disk"
-	activityName = "activity"
+	apikeyName    = "apikey"
+	apikeysName   = "apikeys"
+	backupsName   = "backups"
+	pluginsName   = "plugins"
+	themesName    = "themes"
+	usageName     = "usage"
+	diskName      = "disk"
+	responsesName = "responses"
+	activityName  = "activity"
 )
 
 // MinInterval and MaxInterval clamp --collector.<name>.interval: below a
@@ -41,6 +43,8 @@ type definition struct {
 var definitions = [...]definition{
 	{apikeyName, true, time.Hour,
 		"API key name, status and expiry (GET /validate).", newAPIKeyCollector},
+	{apikeysName, true, time.Hour,
+		"Name, status and expiry of every API key of the company, not only the exporter's (GET /company/{id}/api-keys, one call per company).", newAPIKeysCollector},
 	{backupsName, true, time.Hour,
 		"Newest backup and backup count per environment and backup type (GET /sites/environments/{env_id}/backups, one call per environment).", newBackupsCollector},
 	{pluginsName, true, time.Hour,
@@ -51,6 +55,8 @@ var definitions = [...]definition{
 		"This month's visits, bandwidth and CDN bandwidth per site (GET /sites/{id}/usage/*/this-month, three calls per site).", newUsageCollector},
 	{diskName, true, 6 * time.Hour,
 		"Disk usage per environment (GET /sites/environments/{env_id}/analytics/diskspace, one call per environment).", newDiskCollector},
+	{responsesName, true, time.Hour,
+		"Responses of the last 24 hours by HTTP status code per live environment (GET /sites/environments/{env_id}/analytics/response-codes, one call per live environment).", newResponsesCollector},
 	{activityName, false, 15 * time.Minute,
 		"Finished and failed operations by type since the exporter started (GET /company/{id}/activity-logs).", newActivityCollector},
 }

@@ -22,8 +22,8 @@ func TestCollectorFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]time.Duration{"apikey": time.Hour, "backups": time.Hour, "plugins": time.Hour,
-		"themes": time.Hour, "usage": time.Hour, "disk": 6 * time.Hour}
+	want := map[string]time.Duration{"apikey": time.Hour, "apikeys": time.Hour, "backups": time.Hour, "plugins": time.Hour,
+		"themes": time.Hour, "usage": time.Hour, "disk": 6 * time.Hour, "responses": time.Hour}
 	if len(got) != len(want) {
 		t.Fatalf("defaults: %v, want %v", got, want)
 	}

@@ -52,7 +52,7 @@ var (
 		"company", "site_id", "environment_id")
 
 	// siteFamilies are the families of a sites snapshot, in siteRows order.
-	siteFamilies = []*gaugeFamily{siteInfo, siteStatus, siteLabel, envInfo, envBlocked, envPremium}
+	siteFamilies = []*gaugeFamily{siteInfo, siteStatus, siteLabel, envInfo, envBlocked, envPremium, envDomainInfo, envDomainActive}
 )
 
 // gaugeFamily is a family of gauges: the name, help and label names that
@@ -135,7 +135,7 @@ func (r *gaugeRows) cut(maxLen int) int {
 // siteRows is a company's sites snapshot: the rows of each of siteFamilies,
 // indexed by the row constants. It is immutable once built. Half a kilobyte
 // per series less than const metrics, and rendered directly.
-type siteRows [6]gaugeRows
+type siteRows [8]gaugeRows
 
 // Indexes of siteRows, in siteFamilies order.
 const (
@@ -145,6 +145,8 @@ const (
 	rowEnvInfo
 	rowEnvBlocked
 	rowEnvPremium
+	rowEnvDomainInfo
+	rowEnvDomainActive
 )
 
 // series is the number of series.
@@ -187,10 +189,12 @@ func (s *siteRows) families(yield GaugeYield) bool {
 }
 
 // siteBuild is what one GET /sites answer becomes: the site series, the
-// sites they export (for the background collectors and the change log) and
-// what the limits left out.
+// sites they export (for the background collectors and the change log), the
+// domains of their environments (for /sd/domains) and what the limits left
+// out.
 type siteBuild struct {
-	rows *siteRows
+	rows    *siteRows
+	domains []EnvironmentDomains
 	// kept are the exported sites as the API sent them (ids uncut: they go
 	// into API requests), each id once.
 	kept []kinsta.Site
@@ -203,13 +207,14 @@ type siteBuild struct {
 type siteSummary struct{ id, name, status string }
 
 // buildSiteRows builds a company's site series, once per refresh, so that a
-// scrape only renders them. The API may repeat a site, an environment or a
-// label; duplicates are dropped here (the first is kept) because a
-// duplicate series would fail the whole scrape. Label values are cut to
+// scrape only renders them, and the domains of its environments for
+// /sd/domains. The API may repeat a site, an environment or a label;
+// duplicates are dropped here (the first is kept) because a duplicate
+// series would fail the whole scrape. Label values are cut to
 // l.LabelValueLength first, so that values equal once cut are duplicates
-// too. Labels past l.LabelsPerSite and whole sites past l.SeriesPerCompany
-// or l.BytesPerCompany are left out; past HardLimitFactor times any of them,
-// the answer is refused.
+// too. Labels past l.LabelsPerSite, domains past l.DomainsPerEnvironment and
+// whole sites past l.SeriesPerCompany or l.BytesPerCompany are left out;
+// past HardLimitFactor times any of them, the answer is refused.
 func buildSiteRows(company string, sites []kinsta.Site, l Limits) (*siteBuild, error) {
 	l = l.withDefaults()
 	b := &siteBuild{rows: &siteRows{}}
@@ -231,7 +236,9 @@ func buildSiteRows(company string, sites []kinsta.Site, l Limits) (*siteBuild, e
 	seenEnvs := make(map[string]bool, envs)
 	kept := budget{maxSeries: l.SeriesPerCompany, maxBytes: l.BytesPerCompany}
 	b.kept, b.summaries = make([]kinsta.Site, 0, n), make([]siteSummary, 0, n)
+	domains := newDomainRows(s, sites, l.DomainsPerEnvironment)
 	var envScratch []kinsta.Environment
+	var domainScratch [][]kinsta.Domain
 	var all budget // every site's, the left out ones included
 	for _, site := range sites {
 		if overHard(len(site.Labels), l.LabelsPerSite) { // before any work on them
@@ -255,11 +262,21 @@ func buildSiteRows(company string, sites []kinsta.Site, l Limits) (*siteBuild, e
 			}
 		}
 		envScratch = siteEnvs
+		envDomains := domainScratch[:0] // per environment of siteEnvs
+		for i := range siteEnvs {
+			ds, dropped, err := l.domainsOf(&siteEnvs[i])
+			if err != nil {
+				return nil, err
+			}
+			b.hits[limitDomainsPerEnvironment] += dropped
+			envDomains = append(envDomains, ds)
+		}
+		domainScratch = envDomains
 		status := cs.Status
 		if status == "" {
 			status = unknownStatus
 		}
-		series, bytes := siteSize(company, cs, status, labels, siteEnvs)
+		series, bytes := siteSize(company, cs, status, labels, siteEnvs, envDomains)
 		all.take(series, bytes)
 		if overHard(all.series, l.SeriesPerCompany) {
 			return nil, overHardLimit("/sites", "site series", all.series, l.SeriesPerCompany)
@@ -282,18 +299,20 @@ func buildSiteRows(company string, sites []kinsta.Site, l Limits) (*siteBuild, e
 		for _, label := range labels {
 			s[rowSiteLabel].add(1, company, cs.ID, label.ID, label.Name)
 		}
-		for _, env := range siteEnvs {
+		for i, env := range siteEnvs {
 			s[rowEnvInfo].add(1, company, cs.ID, env.ID, env.Name, env.DisplayName, env.PrimaryDomain, env.PHPVersion, env.WordPressVersion)
 			s[rowEnvBlocked].add(boolValue(env.IsBlocked), company, cs.ID, env.ID)
 			s[rowEnvPremium].add(boolValue(env.IsPremium), company, cs.ID, env.ID)
+			domains.add(company, &cs, status, &env, envDomains[i])
 		}
 	}
+	b.domains = domains.envs
 	return b, nil
 }
 
 // siteSize is the number of series a site has and about the bytes of
 // their text exposition.
-func siteSize(company string, site kinsta.Site, status string, labels []kinsta.Label, envs []kinsta.Environment) (series, bytes int) {
+func siteSize(company string, site kinsta.Site, status string, labels []kinsta.Label, envs []kinsta.Environment, envDomains [][]kinsta.Domain) (series, bytes int) {
 	series, bytes = 2, siteInfo.rowBytes(company, site.ID, site.Name, site.DisplayName)+siteStatus.rowBytes(company, site.ID, liveStatus)
 	if status != liveStatus {
 		series, bytes = series+1, bytes+siteStatus.rowBytes(company, site.ID, status)
@@ -301,10 +320,16 @@ func siteSize(company string, site kinsta.Site, status string, labels []kinsta.L
 	for _, label := range labels {
 		series, bytes = series+1, bytes+siteLabel.rowBytes(company, site.ID, label.ID, label.Name)
 	}
-	for _, env := range envs {
+	for i, env := range envs {
 		series += 3
 		bytes += envInfo.rowBytes(company, site.ID, env.ID, env.Name, env.DisplayName, env.PrimaryDomain, env.PHPVersion, env.WordPressVersion) +
 			envBlocked.rowBytes(company, site.ID, env.ID) + envPremium.rowBytes(company, site.ID, env.ID)
+		for _, d := range envDomains[i] {
+			series, bytes = series+1, bytes+envDomainInfo.rowBytes(company, site.ID, env.ID, d.Name, "false")
+			if d.IsActive != nil {
+				series, bytes = series+1, bytes+envDomainActive.rowBytes(company, site.ID, env.ID, d.Name)
+			}
+		}
 	}
 	return series, bytes
 }

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
@@ -11,10 +12,11 @@ import (
 type scope int
 
 const (
-	scopeKey         scope = iota // the API key: one item, whatever the companies
-	scopeCompany                  // one item per company
-	scopeSite                     // one item per site
-	scopeEnvironment              // one item per environment
+	scopeKey             scope = iota // the API key: one item, whatever the companies
+	scopeCompany                      // one item per company
+	scopeSite                         // one item per site
+	scopeEnvironment                  // one item per environment
+	scopeLiveEnvironment              // one item per live environment (isLiveEnvironment)
 )
 
 // itemCollector is one switchable collector.
@@ -62,8 +64,9 @@ type result struct {
 }
 
 // inventory is a company's sites from the last good GET /sites, with
-// duplicate and empty ids dropped: their ids only, which is all a work
-// item needs, so that it keeps no other text of the answer alive.
+// duplicate and empty ids dropped: their ids and which environment is the
+// live one, all a work item needs, so that it keeps no other text of the
+// answer alive.
 type inventory struct {
 	sites   []kinsta.Site
 	envSite map[string]string // environment id -> site id
@@ -86,7 +89,11 @@ func newInventory(sites []kinsta.Site) *inventory {
 				continue
 			}
 			inv.envSite[env.ID] = s.ID
-			envs = append(envs, kinsta.Environment{ID: env.ID})
+			kept := kinsta.Environment{ID: env.ID}
+			if isLiveEnvironment(env) {
+				kept.Name = env.Name // for scopeLiveEnvironment; short, then
+			}
+			envs = append(envs, kept)
 		}
 		inv.sites = append(inv.sites, kinsta.Site{ID: s.ID, Environments: envs})
 	}
@@ -103,16 +110,28 @@ func (inv *inventory) targets(collector, company string, sc scope) []target {
 			out = append(out, target{collector: collector, company: company, siteID: s.ID})
 		}
 		return out
-	case scopeEnvironment:
+	case scopeEnvironment, scopeLiveEnvironment:
 		out := make([]target, 0, len(inv.envSite))
 		for _, s := range inv.sites {
 			for _, env := range s.Environments {
+				if sc == scopeLiveEnvironment && !isLiveEnvironment(env) {
+					continue
+				}
 				out = append(out, target{collector: collector, company: company, siteID: s.ID, envID: env.ID})
 			}
 		}
 		return out
 	}
 	return nil
+}
+
+// isLiveEnvironment tells a site's live environment from its staging and
+// premium ones. Kinsta names the live environment "live" (its display name
+// is "Live"; staging ones are "staging" or a name the user chose), so the
+// name, without regard to case or surrounding space, is the test, as the
+// alert rules' environment_name="live". GET /sites sends no other marker.
+func isLiveEnvironment(env kinsta.Environment) bool {
+	return strings.EqualFold(strings.TrimSpace(env.Name), "live")
 }
 
 // item is one work item and its cache. series is replaced whole on success.

@@ -34,6 +34,8 @@ var contractMetrics = []string{
 	"kinsta_environment_info",
 	"kinsta_environment_blocked",
 	"kinsta_environment_premium",
+	"kinsta_environment_domain_info",
+	"kinsta_environment_domain_active",
 	"kinsta_exporter_collector_success",
 	"kinsta_exporter_collector_last_success_timestamp_seconds",
 	"kinsta_exporter_collector_duration_seconds",
@@ -69,16 +71,24 @@ var contractMetrics = []string{
 	"kinsta_site_bandwidth_this_month_bytes",
 	"kinsta_site_cdn_bandwidth_this_month_bytes",
 	"kinsta_environment_disk_usage_bytes",
+	"kinsta_environment_http_responses",
+	"kinsta_company_api_key_info",
+	"kinsta_company_api_key_expiry_timestamp_seconds",
 	"kinsta_activity_operations_total",
 	"kinsta_activity_operations_failed_total",
 }
 
 var histograms = []string{"kinsta_exporter_api_request_duration_seconds"}
 
+// blackboxMetrics are blackbox_exporter's series of the probes of the sites'
+// domains (targets from the exporter's /sd/domains): the Reachability row
+// shows them, and the $probe_job variable lists their jobs.
+var blackboxMetrics = []string{"probe_success", "probe_ssl_earliest_cert_expiry", "probe_duration_seconds"}
+
 // metricAllowed reports whether name is a contract metric and returns the
 // contract metric it belongs to ("" for go_*/process_* metrics).
 func metricAllowed(name string) (string, bool) {
-	if slices.Contains(contractMetrics, name) {
+	if slices.Contains(contractMetrics, name) || slices.Contains(blackboxMetrics, name) {
 		return name, true
 	}
 	for _, h := range histograms {
@@ -292,8 +302,8 @@ func TestPanelsAndTargets(t *testing.T) {
 			checkVariableUse(t, where, expr)
 		}
 	}
-	if rows != 7 || panels < 43 {
-		t.Errorf("found %d rows and %d panels, want 7 rows (Fleet overview, API key and backups, WordPress plugins and themes, Usage this month, Disk, Activity, Exporter health) and their panels", rows, panels)
+	if rows != 10 || panels < 61 {
+		t.Errorf("found %d rows and %d panels, want 10 rows (Fleet overview, HTTP responses, API key and backups, WordPress plugins and themes, Usage this month, Disk, Activity, Domains, Reachability, Exporter health) and their panels", rows, panels)
 	}
 }
 
@@ -316,7 +326,7 @@ func checkVariableUse(t *testing.T, where, expr string) {
 		}
 		after := strings.TrimLeft(expr[m[1]:], "}]")
 		switch name {
-		case "job", "instance", "company", "label":
+		case "job", "instance", "company", "label", "probe_job":
 			if !strings.HasSuffix(expr[:m[0]], `=~"`) || !strings.HasPrefix(after, `"`) {
 				t.Errorf("%s: $%s must be used as =~\"$%s\": %s", where, name, name, expr)
 			}
@@ -380,8 +390,8 @@ func TestTemplating(t *testing.T) {
 	for _, v := range d.Templating.List {
 		names = append(names, v["name"].(string))
 	}
-	if !slices.Equal(names, []string{"datasource", "job", "instance", "company", "label"}) {
-		t.Fatalf("variables = %v, want [datasource job instance company label]", names)
+	if !slices.Equal(names, []string{"datasource", "job", "instance", "company", "label", "probe_job"}) {
+		t.Fatalf("variables = %v, want [datasource job instance company label probe_job]", names)
 	}
 	multi := func(query string) map[string]any {
 		return map[string]any{"type": "query", "query": query, "datasource": datasourceRef, "multi": true, "includeAll": true, "allValue": ".*"}
@@ -392,6 +402,7 @@ func TestTemplating(t *testing.T) {
 		multi(`label_values(kinsta_exporter_build_info{job=~"$job"}, instance)`),
 		multi(`label_values(kinsta_up{job=~"$job",instance=~"$instance"}, company)`),
 		multi(`label_values(kinsta_site_label_info{job=~"$job",instance=~"$instance",company=~"$company"}, label)`),
+		multi(`label_values(probe_success{site_id!=""}, job)`),
 	}
 	for i, w := range want {
 		v := d.Templating.List[i]
@@ -419,7 +430,7 @@ func TestQueries(t *testing.T) {
 		ts, _ := p["targets"].([]any)
 		targets += len(ts)
 	}
-	if want := 4 + targets; len(qs) != want { // job, instance, company and label variables
+	if want := 5 + targets; len(qs) != want { // job, instance, company, label and probe_job variables
 		t.Errorf("queries.Extract returned %d queries, want %d", len(qs), want)
 	}
 	plain, err := queries.Queries(DashboardJSON)
@@ -450,7 +461,7 @@ func TestQueries(t *testing.T) {
 			used[base] = true
 		}
 	}
-	for _, m := range contractMetrics {
+	for _, m := range slices.Concat(contractMetrics, blackboxMetrics) {
 		if !used[m] {
 			t.Errorf("metric %s is not shown on the dashboard", m)
 		}

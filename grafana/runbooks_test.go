@@ -135,3 +135,38 @@ func TestEverySelectorTakesJobAndInstance(t *testing.T) {
 		t.Fatalf("found %d selectors in %d expressions: the check is broken", selectors, len(exprs))
 	}
 }
+
+// probeSelectorRE matches a blackbox_exporter series with its matchers.
+var probeSelectorRE = regexp.MustCompile(`\b(probe_[a-zA-Z0-9_:]*)(\{[^}]*\})?`)
+
+// TestProbeSelectorsTakeProbeJobAndCompany: the probe series come from the
+// probe job, where instance is the probed domain, so their selectors take
+// $probe_job and $company instead of $job and $instance; they appear in the
+// Reachability row only.
+func TestProbeSelectorsTakeProbeJobAndCompany(t *testing.T) {
+	d := decodeMap(t)
+	row, n := "", 0
+	for _, p := range d["panels"].([]any) {
+		pm := p.(map[string]any)
+		if pm["type"] == "row" {
+			row = pm["title"].(string)
+			continue
+		}
+		targets, _ := pm["targets"].([]any)
+		for _, tg := range targets {
+			expr := tg.(map[string]any)["expr"].(string)
+			for _, m := range probeSelectorRE.FindAllStringSubmatch(expr, -1) {
+				n++
+				if row != "Reachability" {
+					t.Errorf("panel %q in row %q: probe series belong in the Reachability row: %s", pm["title"], row, m[0])
+				}
+				if !strings.Contains(m[2], `job=~"$probe_job"`) || !strings.Contains(m[2], `company=~"$company"`) {
+					t.Errorf("panel %q: selector %s has no job=~\"$probe_job\" and company=~\"$company\" matchers", pm["title"], m[0])
+				}
+			}
+		}
+	}
+	if n < 6 {
+		t.Fatalf("found %d probe selectors: the check is broken", n)
+	}
+}

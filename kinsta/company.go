@@ -2,19 +2,24 @@ package kinsta
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"strconv"
 	"time"
 )
 
-// companyPageLimit is the page size for the company plugin/theme inventory;
-// maxCompanyPages stops a server that ignores offset from looping forever
-// (100 pages is 10,000 plugins).
+// companyPageLimit is the page size asked for the company plugin/theme
+// inventory; a server may send fewer per page (no source documents a
+// maximum). maxCompanyPages stops a server that never ends (100 pages of 100
+// are 10,000 plugins).
 const (
 	companyPageLimit = 100
 	maxCompanyPages  = 100
 )
+
+// companyOrder is the order asked for the inventory, as one client sends it
+// (JSON in the query): by name, ascending, so that pages follow each other
+// even where the server's default order is not stable.
+const companyOrder = `{"field":"name","order":"ascend"}`
 
 func companyCall(companyID, suffix string, query url.Values) call {
 	return call{
@@ -35,18 +40,24 @@ func (c *Client) CompanyThemes(ctx context.Context, companyID string) (CompanyEx
 	return c.companyExtensions(ctx, companyID, "/wp-themes", "themes")
 }
 
-// companyExtensions pages with offset/limit as query parameters (sources
-// disagree between query and a GET body; query is what an HTTP client,
-// proxy and cache handle reliably) until it has `total` items or a page comes
-// back short. Any failed page fails the call: a partial inventory would look
-// like uninstalled plugins.
+// companyExtensions pages with offset, limit and order_by as query
+// parameters (sources disagree between query and a GET body; query is what
+// an HTTP client, proxy and cache handle reliably). It stops only when it
+// has been sent `total` items, at an empty page, or after maxCompanyPages
+// (an error): a page shorter than the limit asked is not the end, as a
+// server may cap the page size below it. An item already held (by name) is
+// not added again, in case the list shifted between pages; a page with
+// nothing new is an error (a server that ignores offset). Any failed page
+// fails the call: a partial inventory would look like uninstalled plugins.
 func (c *Client) companyExtensions(ctx context.Context, companyID, suffix, wrapper string) (CompanyExtensions, error) {
-	if companyID == "" {
-		return CompanyExtensions{}, errors.New("kinsta: " + suffix[1:] + ": empty company id")
+	if err := c.checkCompany("/company/{company_id}"+suffix, companyID); err != nil {
+		return CompanyExtensions{}, err
 	}
 	var out CompanyExtensions
+	held := map[string]bool{}
+	sent := 0 // items the server has sent: the next offset
 	for page := 0; ; page++ {
-		q := url.Values{"offset": {strconv.Itoa(len(out.Items))}, "limit": {strconv.Itoa(companyPageLimit)}}
+		q := url.Values{"offset": {strconv.Itoa(sent)}, "limit": {strconv.Itoa(companyPageLimit)}, "order_by": {companyOrder}}
 		cl := companyCall(companyID, suffix, q)
 		var p extensionPage
 		err := c.get(ctx, cl, func(body []byte) error {
@@ -60,17 +71,33 @@ func (c *Client) companyExtensions(ctx context.Context, companyID, suffix, wrapp
 		if page == 0 {
 			out.LastUpdatedAt = p.lastUpdatedAt
 		}
-		out.Items = append(out.Items, p.items...)
+		sent += len(p.items)
+		added := out.addNew(p.items, held)
 		switch {
-		case len(p.items) < companyPageLimit: // short or empty page: the end
+		case len(p.items) == 0, p.total >= 0 && sent >= p.total:
 			return out, nil
-		case p.total >= 0 && len(out.Items) >= p.total:
-			return out, nil
+		case added == 0:
+			return CompanyExtensions{}, &Error{Kind: KindBadResponse, Endpoint: cl.endpoint,
+				Message: "page " + strconv.Itoa(page+1) + " held only items of earlier pages (offset ignored?)"}
 		case page+1 >= maxCompanyPages:
 			return CompanyExtensions{}, &Error{Kind: KindBadResponse, Endpoint: cl.endpoint,
 				Message: "pagination did not end after " + strconv.Itoa(maxCompanyPages) + " pages"}
 		}
 	}
+}
+
+// addNew appends the items whose names are not held yet and returns how
+// many it added.
+func (x *CompanyExtensions) addNew(items []CompanyExtension, held map[string]bool) int {
+	n := 0
+	for _, it := range items {
+		if !held[it.Name] {
+			held[it.Name] = true
+			x.Items = append(x.Items, it)
+			n++
+		}
+	}
+	return n
 }
 
 type extensionPage struct {
@@ -102,9 +129,15 @@ type wireCompanyExtension struct {
 	Environments     []wireInstall `json:"environments"`
 }
 
-// wireInstall has both field spellings: plugin_* on wp-plugins, theme_* on
-// wp-themes.
+// wireInstall has the three field spellings: plugin_* on wp-plugins,
+// theme_* on wp-themes, and unprefixed (one client's reading of the newer
+// spec).
 type wireInstall struct {
+	Status              flexString `json:"status"`
+	Version             flexString `json:"version"`
+	Update              flexString `json:"update"`
+	UpdateVersion       flexString `json:"update_version"`
+	Vulnerable          flexBool   `json:"is_version_vulnerable"`
 	ID                  flexString `json:"id"`
 	EnvironmentID       flexString `json:"environment_id"`
 	SiteDisplayName     flexString `json:"site_display_name"`
@@ -170,11 +203,11 @@ func (w *wireInstall) install() ExtensionInstall {
 		EnvironmentID:   firstNonEmpty(string(w.ID), string(w.EnvironmentID)),
 		SiteDisplayName: string(w.SiteDisplayName),
 		DisplayName:     string(w.DisplayName),
-		Status:          firstNonEmpty(string(w.PluginStatus), string(w.ThemeStatus)),
-		Version:         firstNonEmpty(string(w.PluginVersion), string(w.ThemeVersion)),
-		Update:          firstNonEmpty(string(w.PluginUpdate), string(w.ThemeUpdate)),
-		UpdateVersion:   firstNonEmpty(string(w.PluginUpdateVersion), string(w.ThemeUpdateVersion)),
-		Vulnerable:      bool(w.PluginVulnerable) || bool(w.ThemeVulnerable),
+		Status:          firstNonEmpty(string(w.PluginStatus), string(w.ThemeStatus), string(w.Status)),
+		Version:         firstNonEmpty(string(w.PluginVersion), string(w.ThemeVersion), string(w.Version)),
+		Update:          firstNonEmpty(string(w.PluginUpdate), string(w.ThemeUpdate), string(w.Update)),
+		UpdateVersion:   firstNonEmpty(string(w.PluginUpdateVersion), string(w.ThemeUpdateVersion), string(w.UpdateVersion)),
+		Vulnerable:      bool(w.PluginVulnerable) || bool(w.ThemeVulnerable) || bool(w.Vulnerable),
 	}
 }
 
@@ -182,8 +215,8 @@ func (w *wireInstall) install() ExtensionInstall {
 // GET /company/{company_id}/activity-logs?offset=&limit=. limit <= 0 leaves
 // the API default (10).
 func (c *Client) ActivityLogs(ctx context.Context, companyID string, offset, limit int) (ActivityPage, error) {
-	if companyID == "" {
-		return ActivityPage{}, errors.New("kinsta: ActivityLogs: empty company id")
+	if err := c.checkCompany("/company/{company_id}/activity-logs", companyID); err != nil {
+		return ActivityPage{}, err
 	}
 	q := url.Values{"offset": {strconv.Itoa(max(offset, 0))}}
 	if limit > 0 {

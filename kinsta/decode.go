@@ -44,11 +44,19 @@ func describeDecodeError(err error) (string, error) {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var deep *depthError
+	var long *tokenTooLongError
+	var budget *budgetError
+	var id *CompanyIDError
+	var streamSyntax *jsonSyntaxError
 	switch {
 	case errors.As(err, &shape):
 		return shape.Error(), nil
-	case errors.As(err, &deep):
-		return deep.Error(), err
+	case errors.As(err, &deep), errors.As(err, &long), errors.As(err, &budget):
+		return err.Error(), err
+	case errors.As(err, &id):
+		return "company: " + id.Error(), err
+	case errors.As(err, &streamSyntax):
+		return fmt.Sprintf("malformed or truncated JSON at byte %d: %s", streamSyntax.Offset, streamSyntax.Error()), err
 	case errors.As(err, &syntax):
 		return fmt.Sprintf("malformed or truncated JSON at byte %d: %s", syntax.Offset, syntax.Error()), err
 	case errors.Is(err, io.ErrUnexpectedEOF): // json.Decoder's word for a cut-off body

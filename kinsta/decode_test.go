@@ -3,6 +3,7 @@ package kinsta
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -120,8 +121,8 @@ func TestDecodeSitesLiberal(t *testing.T) {
 			"environments":[{"id":"e","name":null,"display_name":null,"is_blocked":null,"is_premium":null,"wordpress_version":null,
 			"id_edge_cache":null,"cdn_cache_id":null,"primaryDomain":null,"domains":null,"ssh_connection":null,"container_info":null}]}]}}`,
 			[]Site{{ID: "s", Environments: []Environment{{ID: "e"}}}}},
-		{"null items in lists", `{"company":{"sites":[{"id":"s","siteLabels":[null],"environments":[null]}]}}`,
-			[]Site{{ID: "s", Environments: []Environment{{}}}}},
+		{"null items in lists are dropped", `{"company":{"sites":[{"id":"s","siteLabels":[null],"environments":[null]}]}}`,
+			[]Site{{ID: "s"}}},
 		{"unknown fields", `{"company":{"id":"x","sites":[{"id":"s","new_field":{"a":[1,2]},"environments":[{"id":"e","shiny":true,
 			"container_info":{"php_engine_version":"php8.1","extra":1}}]}],"more":[]},"meta":{"v":2}}`,
 			[]Site{{ID: "s", Environments: []Environment{{ID: "e", PHPVersion: "8.1"}}}}},
@@ -170,7 +171,6 @@ func TestDecodeSitesWrongShape(t *testing.T) {
 		"sites null":          `{"company":{"sites":null}}`,
 		"sites object":        `{"company":{"sites":{"id":"s"}}}`,
 		"sites string":        `{"company":{"sites":"none"}}`,
-		"environments obj":    `{"company":{"sites":[{"id":"s","environments":{"id":"e"}}]}}`,
 		"html":                `<!DOCTYPE html><html><body>Bad gateway</body></html>`,
 		"truncated":           `{"company":{"sites":[{"id":"s","name":"fir`,
 		"malformed":           `{"company":{"sites":[{"id":"s",}]}}`,
@@ -294,7 +294,16 @@ func TestEnvironmentExtensions(t *testing.T) {
 
 func TestCompanyPlugins(t *testing.T) {
 	rec := &recorder{body: fixture(t, "company-wp-plugins.json")}
-	got, err := clientFor(t, rec).CompanyPlugins(context.Background(), testCompany)
+	// The fixture says total 15 but holds one item: the next page is asked
+	// for, and is empty here.
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("offset") != "0" {
+			serve(200, []byte(`{"company":{"plugins":{"total":15,"items":[]}}}`))(w, r)
+			return
+		}
+		rec.ServeHTTP(w, r)
+	})
+	got, err := clientFor(t, h).CompanyPlugins(context.Background(), testCompany)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,8 +320,7 @@ func TestCompanyPlugins(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
-	// total is 15 but the page is short: one request.
-	if len(rec.paths) != 1 || rec.paths[0] != "/company/"+testCompany+"/wp-plugins" || rec.queries[0] != "limit=100&offset=0" {
+	if len(rec.paths) != 1 || rec.paths[0] != "/company/"+testCompany+"/wp-plugins" || rec.queries[0] != pageQuery(0) {
 		t.Errorf("requests %v %v", rec.paths, rec.queries)
 	}
 }
@@ -375,7 +383,8 @@ func TestCompanyPluginsPaging(t *testing.T) {
 		{"until total", 250, 250, 250, 3},
 		{"exact multiple stops at total", 200, 200, 200, 2},
 		{"exact multiple without total needs an empty page", 200, -1, 200, 3},
-		{"short page before total", 130, 500, 130, 2},
+		// A short page is not the end: the server may cap the page size.
+		{"short page before total, then an empty one", 130, 500, 130, 3},
 		{"empty", 0, 0, 0, 1},
 	}
 	for _, tt := range tests {
@@ -394,7 +403,7 @@ func TestCompanyPluginsPaging(t *testing.T) {
 				}
 			}
 			for i, q := range queries {
-				if want := "limit=100&offset=" + itoa(i*100); q != want {
+				if want := pageQuery(min(i*100, tt.n)); q != want {
 					t.Errorf("request %d query %q, want %q", i, q, want)
 				}
 			}
@@ -402,16 +411,26 @@ func TestCompanyPluginsPaging(t *testing.T) {
 	}
 }
 
+// pageQuery is the query of the company inventory page at offset.
+func pageQuery(offset int) string {
+	return "limit=100&offset=" + itoa(offset) + "&order_by=" + url.QueryEscape(`{"field":"name","order":"ascend"}`)
+}
+
 func TestCompanyPluginsPagingStopsOnLoop(t *testing.T) {
-	// A server that ignores offset and never reports a total.
+	// A server that never ends: new items on every page, no total.
+	var queries []string
+	_, err := clientFor(t, pagedPlugins(t, 1<<30, -1, &queries)).CompanyPlugins(context.Background(), "c")
+	if !IsKind(err, KindBadResponse) || len(queries) != maxCompanyPages {
+		t.Fatalf("err = %v after %d requests", err, len(queries))
+	}
+	// A server that ignores offset: the second page brings nothing new.
 	full := make([]string, companyPageLimit)
 	for i := range full {
-		full[i] = `{"name":"p"}`
+		full[i] = `{"name":"p` + itoa(i) + `"}`
 	}
-	body := []byte(`{"company":{"plugins":{"items":[` + strings.Join(full, ",") + `]}}}`)
-	rec := &recorder{body: body}
-	_, err := clientFor(t, rec).CompanyPlugins(context.Background(), "c")
-	if !IsKind(err, KindBadResponse) || len(rec.paths) != maxCompanyPages {
+	rec := &recorder{body: []byte(`{"company":{"plugins":{"total":1000,"items":[` + strings.Join(full, ",") + `]}}}`)}
+	_, err = clientFor(t, rec).CompanyPlugins(context.Background(), "c")
+	if !IsKind(err, KindBadResponse) || !strings.Contains(err.Error(), "offset ignored") || len(rec.paths) != 2 {
 		t.Fatalf("err = %v after %d requests", err, len(rec.paths))
 	}
 }

@@ -1,7 +1,6 @@
 package kinsta
 
 import (
-	"encoding/json"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -23,93 +22,31 @@ type Domain struct {
 	IsPrimary bool   // it is the environment's primaryDomain
 }
 
-// wireEnvDomains is embedded in wireEnvironment, whose JSON fields it adds.
-// primaryDomain is an object in every source; a bare name string and the
-// snake_case key are accepted too, as both spellings of site labels are.
+// wireEnvDomains are an environment's domains as the /sites decoder reads
+// them (domainwalk.go). primaryDomain is an object in every source; a bare
+// name string and the snake_case key are accepted too, as both spellings of
+// site labels are.
 type wireEnvDomains struct {
-	Domains        wireDomainList    `json:"domains"`
-	PrimaryDomain  wirePrimaryDomain `json:"primaryDomain"`
-	PrimaryDomain2 wirePrimaryDomain `json:"primary_domain"`
+	Domains        []wireDomain
+	PrimaryDomain  wirePrimaryDomain // primaryDomain
+	PrimaryDomain2 wirePrimaryDomain // primary_domain
 }
 
 type wireDomain struct {
-	ID       flexString `json:"id"`
-	Name     flexString `json:"name"`
-	Type     flexString `json:"type"`
-	IsActive optBool    `json:"is_active"`
+	ID       flexString
+	Name     flexString
+	Type     flexString
+	IsActive optBool
 }
 
-// wireDomainList is domains[]. Like labels, domains only describe an
-// environment and must not cost the whole inventory: a list of another type
-// is no domains, and an element that is neither an object nor a name string
-// is dropped.
-type wireDomainList []wireDomain
-
-func (l *wireDomainList) UnmarshalJSON(b []byte) error {
-	*l = nil
-	if len(b) == 0 || b[0] != '[' {
-		return nil
-	}
-	// The usual list of objects (or nulls) in one pass; only a list with an
-	// element of another type takes the element-wise way.
-	if json.Unmarshal(b, (*[]wireDomain)(l)) == nil {
-		return nil
-	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil // cannot happen: the decoder has validated b
-	}
-	*l = make(wireDomainList, 0, len(raw))
-	for _, r := range raw {
-		var d wirePrimaryDomain
-		_ = d.UnmarshalJSON(r) // never fails
-		*l = append(*l, d.wireDomain)
-	}
-	return nil
-}
-
-// wirePrimaryDomain is a domain object or a bare name string; anything else
-// (null, a number, an array) is no domain.
+// wirePrimaryDomain is a domain object or a bare name string.
 type wirePrimaryDomain struct{ wireDomain }
-
-func (p *wirePrimaryDomain) UnmarshalJSON(b []byte) error {
-	p.wireDomain = wireDomain{}
-	switch {
-	case len(b) == 0:
-	case b[0] == '{':
-		// Cannot fail: every field of wireDomain takes any JSON value.
-		_ = json.Unmarshal(b, &p.wireDomain)
-	case b[0] == '"':
-		return p.Name.UnmarshalJSON(b)
-	}
-	return nil
-}
 
 // optBool is a boolean that remembers whether it was sent: set is false for
 // an absent or null value and for anything that is not a boolean, "true"/
 // "false"/"1"/"0" or a number.
 type optBool struct {
 	v, set bool
-}
-
-func (o *optBool) UnmarshalJSON(b []byte) error {
-	*o = optBool{}
-	if len(b) == 0 || b[0] == 'n' || b[0] == '{' || b[0] == '[' {
-		return nil
-	}
-	if b[0] == '"' {
-		s, err := unquote(b)
-		if err != nil {
-			return err
-		}
-		v, perr := parseBoolText(s)
-		*o = optBool{v: v, set: perr}
-		return nil
-	}
-	var v flexBool
-	_ = v.UnmarshalJSON(b) // true, false or a number: never fails
-	*o = optBool{v: bool(v), set: true}
-	return nil
 }
 
 // parseBoolText reads "true"/"false"/"1"/"0" in any case; ok is false for

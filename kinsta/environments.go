@@ -154,12 +154,16 @@ func decodeEnvironmentExtensions(body []byte, listKey string) ([]EnvironmentExte
 // nil error, so a new environment is not reported as a failing scrape. A
 // missing analytics.analytics_response.data is a KindBadResponse.
 func (c *Client) DiskUsage(ctx context.Context, companyID, envID string) (DiskUsage, error) {
-	if envID == "" || companyID == "" {
-		return DiskUsage{}, errors.New("kinsta: DiskUsage: empty company or environment id")
+	if envID == "" {
+		return DiskUsage{}, errors.New("kinsta: DiskUsage: empty environment id")
 	}
 	q := url.Values{"company_id": {companyID}, "time_span": {"7_days"}, "time_zone": {"00:00"}}
+	cl := envCall(envID, "/analytics/diskspace", q)
+	if err := c.checkCompany(cl.endpoint, companyID); err != nil {
+		return DiskUsage{}, err
+	}
 	var out DiskUsage
-	err := c.get(ctx, envCall(envID, "/analytics/diskspace", q), func(body []byte) error {
+	err := c.get(ctx, cl, func(body []byte) error {
 		var err error
 		out, err = decodeDiskUsage(body)
 		return err

@@ -25,7 +25,7 @@ const (
 	KindNotFound          // 404; Kinsta also answers 404 when the key's role may not read the resource
 	KindRateLimited       // 429, or an error body saying "too many requests", or a back-off window past the deadline
 	KindServer            // 5xx
-	KindClient            // any other 4xx
+	KindClient            // any other 4xx, and a request refused before it was sent (an invalid company id)
 	KindBadResponse       // 2xx with a body that is not JSON, is truncated or has the wrong shape
 	KindTooLarge          // body larger than Config.MaxResponseBytes
 	KindTimeout           // context deadline or cancellation, including client-side waits past the deadline

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"io"
 	"net/url"
-	"strings"
 )
 
 // Validate returns what GET /validate says about the API key. It also tells
-// the key's company id.
+// the key's company id; one that CheckCompanyID refuses fails the call as a
+// KindBadResponse wrapping the *CompanyIDError.
 func (c *Client) Validate(ctx context.Context) (KeyInfo, error) {
 	var info KeyInfo
 	err := c.get(ctx, call{endpoint: "/validate", path: "/validate"}, func(body []byte) error {
@@ -42,6 +42,13 @@ func decodeKeyInfo(body []byte) (KeyInfo, error) {
 	if w.Name == "" && w.Company == "" {
 		return KeyInfo{}, &shapeError{path: "body", problem: "has neither name nor company"}
 	}
+	// The company id goes into request paths: ".." would turn
+	// /company/{id}/wp-plugins into /wp-plugins.
+	if w.Company != "" {
+		if err := CheckCompanyID(string(w.Company)); err != nil {
+			return KeyInfo{}, err
+		}
+	}
 	return KeyInfo{
 		Name:      string(w.Name),
 		Status:    string(w.Status),
@@ -52,22 +59,30 @@ func decodeKeyInfo(body []byte) (KeyInfo, error) {
 
 // Sites returns every WordPress site of the company with its environments, in
 // one request: GET /sites?company=ID&include_environments=true. The body is
-// decoded as it arrives (see streamSites).
+// decoded as it arrives (see streamSites). Malformed sites, environments and
+// labels are left out; SitesWithDropped also tells how many.
 func (c *Client) Sites(ctx context.Context, companyID string) ([]Site, error) {
-	if companyID == "" {
-		return nil, errors.New("kinsta: Sites: empty company id")
-	}
-	var sites []Site
+	res, err := c.SitesWithDropped(ctx, companyID)
+	return res.Sites, err
+}
+
+// SitesWithDropped is Sites with the count of the malformed elements it left
+// out (see Dropped), for a caller that reports them.
+func (c *Client) SitesWithDropped(ctx context.Context, companyID string) (SitesResult, error) {
 	cl := call{endpoint: "/sites", path: "/sites",
 		query: url.Values{"company": {companyID}, "include_environments": {"true"}}}
+	if err := c.checkCompany(cl.endpoint, companyID); err != nil {
+		return SitesResult{}, err
+	}
+	var res SitesResult
 	err := c.getStream(ctx, cl, func(body io.Reader) (errBody *apiErrorBody, err error) {
-		sites, errBody, err = streamSites(body)
+		res, errBody, err = streamSites(body, c.maxBody/2)
 		return errBody, err
 	})
 	if err != nil {
-		return nil, err
+		return SitesResult{}, err
 	}
-	return sites, nil
+	return res, nil
 }
 
 // DecodeSites decodes a GET /sites body as Client.Sites does, reading at most
@@ -77,9 +92,9 @@ func DecodeSites(r io.Reader) ([]Site, error) {
 	if l, ok := r.(interface{ Len() int }); ok {
 		size = int64(l.Len())
 	}
-	var sites []Site
+	var res SitesResult
 	bodyErr, err := streamCapped(r, defaultMaxResponseBytes, size, func(body io.Reader) (err error) {
-		sites, _, err = streamSites(body)
+		res, _, err = streamSites(body, defaultMaxResponseBytes/2)
 		return err
 	})
 	switch {
@@ -91,68 +106,27 @@ func DecodeSites(r io.Reader) ([]Site, error) {
 		msg, cause := describeDecodeError(err)
 		return nil, &Error{Kind: KindBadResponse, Message: msg, Err: cause}
 	}
-	return sites, nil
+	return res.Sites, nil
 }
 
-type wireSite struct {
-	ID           flexString        `json:"id"`
-	Name         flexString        `json:"name"`
-	DisplayName  flexString        `json:"display_name"`
-	Status       flexString        `json:"status"`
-	SiteLabels   labelList         `json:"siteLabels"`  // the spec's name
-	SiteLabels2  labelList         `json:"site_labels"` // seen in a production client, with numeric ids
-	Environments []wireEnvironment `json:"environments"`
-}
-
-type wireLabel struct {
-	ID   flexString `json:"id"` // string, or number
-	Name flexString `json:"name"`
-}
-
-// labelList is a label array; anything else (an object, a string) is taken
-// as no labels, since labels only decorate a site and must not cost the
-// whole inventory.
-type labelList []wireLabel
-
-func (l *labelList) UnmarshalJSON(b []byte) error {
-	*l = nil
-	if len(b) == 0 || b[0] != '[' {
-		return nil
-	}
-	return json.Unmarshal(b, (*[]wireLabel)(l))
-}
-
-type wireEnvironment struct {
-	ID               flexString `json:"id"`
-	Name             flexString `json:"name"`
-	DisplayName      flexString `json:"display_name"`
-	IsBlocked        flexBool   `json:"is_blocked"`
-	IsPremium        flexBool   `json:"is_premium"`
-	WordPressVersion flexString `json:"wordpress_version"`
-	wireEnvDomains              // domains, primaryDomain (domains.go)
-	ContainerInfo    *struct {
-		PHPEngineVersion flexString `json:"php_engine_version"`
-	} `json:"container_info"`
-	// ssh_connection (whose ssh_port is a string or a number) and the rest
-	// are not decoded at all, so their types cannot break anything.
-}
-
-// streamSites decodes a GET /sites body as it is read: each site of
-// company.sites is decoded into a wireSite and converted at once, so neither
-// the whole body nor all the wire structs are ever held. Keys are matched
-// case-insensitively, as json.Unmarshal matches struct fields. A well-formed
-// body without company.sites, or with a wrong type on the way to a site,
-// also comes back read as an error body (errBody), for decodeError: some
-// APIs send errors with 200.
-func streamSites(r io.Reader) (sites []Site, errBody *apiErrorBody, err error) {
-	w := &sitesWalk{in: newJSONTokens(r)}
+// streamSites decodes a GET /sites body as it is read, token by token: each
+// site of company.sites is built as its tokens arrive, so neither the body
+// nor any value of it is ever held whole, and the sites built may take at
+// most budget bytes (see siteBudget). Keys are matched case-insensitively,
+// as json.Unmarshal matches struct fields. A site, environment or label that
+// is not an object costs only itself (res.Dropped). A well-formed body
+// without company.sites, or with a wrong type on the way to it, also comes
+// back read as an error body (errBody), for decodeError: some APIs send
+// errors with 200.
+func streamSites(r io.Reader, budget int64) (res SitesResult, errBody *apiErrorBody, err error) {
+	w := &sitesWalk{in: newJSONTokens(r), budget: siteBudget{limit: budget}}
 	if err := w.walk(); err != nil {
-		return nil, nil, err
+		return SitesResult{}, nil, err
 	}
 	if err := w.shapeError(); err != nil {
-		return nil, &w.errBody, err
+		return SitesResult{}, w.errBody.body(), err
 	}
-	return w.sites.join(), nil, nil
+	return SitesResult{Sites: w.sites.join(), Dropped: w.dropped}, nil, nil
 }
 
 // sitesWalk keeps, of a GET /sites body, company.sites and the members of
@@ -162,110 +136,79 @@ func streamSites(r io.Reader) (sites []Site, errBody *apiErrorBody, err error) {
 type sitesWalk struct {
 	in         *jsonTokens
 	sites      siteList
+	dropped    Dropped
+	budget     siteBudget
 	hasCompany bool  // company is an object
 	hasSites   bool  // company.sites is an array
 	badType    error // the first wrong type in company; company is then skipped
-	errBody    apiErrorBody
-	wire       wireSite // the site being decoded, reused
+	errBody    streamedErrorBody
+	cur        siteBuilder // the site being decoded, reused
 }
 
 func (w *sitesWalk) walk() error {
-	tok, err := w.in.first()
+	k, err := w.in.first()
 	switch {
 	case err == io.EOF:
 		return &shapeError{path: "body", problem: "is empty"}
 	case err != nil:
 		return err
-	case tok == json.Delim('{'):
+	case k == tokObject:
 		if err := w.in.members(w.topMember); err != nil {
 			return err
 		}
-	case tok != nil: // null is a body without company
-		return wrongType("top level", tok)
+	case k != tokNull: // null is a body without company
+		return wrongType("top level", k)
 	}
 	return w.in.end()
 }
 
-func (w *sitesWalk) topMember(key string) error {
-	switch {
-	case strings.EqualFold(key, "company"):
+func (w *sitesWalk) topMember(key []byte) error {
+	if keyIs(key, "company") {
 		if w.badType != nil {
 			return w.in.skip() // the sites are lost already
 		}
 		depth := w.in.depth
 		err := w.company()
 		if isWrongType(err) {
-			w.badType, w.sites = err, siteList{}
+			w.badType, w.sites, w.dropped = err, siteList{}, Dropped{}
 			return w.in.skipTo(depth) // the rest of company
 		}
 		return err
-	case strings.EqualFold(key, "message"):
-		return w.in.decode(&w.errBody.Message)
-	case strings.EqualFold(key, "error"):
-		return w.in.decode(&w.errBody.Error)
-	case strings.EqualFold(key, "status"):
-		return w.in.decode(&w.errBody.Status)
-	case strings.EqualFold(key, "data"):
-		return w.in.decode(&w.errBody.Data)
 	}
-	return w.in.skip()
+	return w.errBody.member(w.in, key)
 }
 
 func (w *sitesWalk) company() error {
-	tok, err := w.in.next()
+	k, err := w.in.next()
 	switch {
 	case err != nil:
 		return err
-	case tok == nil: // null drops what an earlier company key gave
-		w.hasCompany, w.hasSites, w.sites = false, false, siteList{}
+	case k == tokNull: // null drops what an earlier company key gave
+		w.hasCompany, w.hasSites, w.sites, w.dropped = false, false, siteList{}, Dropped{}
 		return nil
-	case tok != json.Delim('{'):
-		return wrongType("company", tok)
+	case k != tokObject:
+		return wrongType("company", k)
 	}
 	// A repeated company key adds to the same company, as in json.Unmarshal.
 	w.hasCompany = true
 	return w.in.members(w.companyMember)
 }
 
-func (w *sitesWalk) companyMember(key string) error {
-	if !strings.EqualFold(key, "sites") {
+func (w *sitesWalk) companyMember(key []byte) error {
+	if !keyIs(key, "sites") {
 		return w.in.skip()
 	}
-	tok, err := w.in.next()
+	// A repeated sites key: the last wins.
+	w.hasSites, w.sites, w.dropped = false, siteList{}, Dropped{}
+	isArray, first, err := w.in.array(w.site)
 	switch {
 	case err != nil:
 		return err
-	case tok == nil:
-		w.hasSites, w.sites = false, siteList{}
-		return nil
-	case tok != json.Delim('['):
-		return wrongType("company.sites", tok)
+	case isArray:
+		w.hasSites = true
+	case first != tokNull:
+		return wrongType("company.sites", first)
 	}
-	w.hasSites, w.sites = true, siteList{} // a repeated sites key: the last wins
-	for w.in.more() {
-		if err := w.decodeSite(); err != nil {
-			return err
-		}
-	}
-	_, err = w.in.next() // ']'
-	return err
-}
-
-// decodeSite decodes one element of company.sites and converts it at once.
-func (w *sitesWalk) decodeSite() error {
-	w.wire = wireSite{}
-	err := w.in.decode(&w.wire)
-	// json.Decoder returns it unwrapped; errors.As would cost an allocation
-	// per site.
-	if typ, ok := err.(*json.UnmarshalTypeError); ok {
-		// Its path starts at the site; describeDecodeError's at the top.
-		typ.Field = strings.TrimSuffix("company.sites."+typ.Field, ".")
-		return typ
-	}
-	if err != nil {
-		return err
-	}
-	w.sites.add(w.wire.site())
 	return nil
 }
 
@@ -283,131 +226,62 @@ func (w *sitesWalk) shapeError() error {
 	return nil
 }
 
-// wrongType reports a value of tok's JSON type where an object or array
-// belongs, in the words describeDecodeError gives a json.UnmarshalTypeError.
-func wrongType(path string, tok json.Token) error {
-	return &shapeError{path: path, problem: "is a JSON " + jsonType(tok)}
+// streamedErrorBody is the members of an error body met at the top level of
+// a streamed body, read as apiErrorBody reads them.
+type streamedErrorBody struct {
+	message, error, dataMessage string
+	status                      optFloat
+	dataObject                  bool
+}
+
+func (e *streamedErrorBody) member(in *jsonTokens, key []byte) error {
+	switch {
+	case keyIs(key, "message"):
+		k, err := in.leaf()
+		e.message = leafString(k, in.text)
+		return err
+	case keyIs(key, "error"):
+		k, err := in.leaf()
+		e.error = leafString(k, in.text)
+		return err
+	case keyIs(key, "status"):
+		k, err := in.leaf()
+		e.status = leafFloat(k, in.text)
+		return err
+	case keyIs(key, "data"):
+		e.dataMessage = ""
+		var err error
+		e.dataObject, _, err = in.object(func(key []byte) error {
+			if !keyIs(key, "message") {
+				return in.skip()
+			}
+			k, err := in.leaf()
+			e.dataMessage = leafString(k, in.text)
+			return err
+		})
+		return err
+	}
+	return in.skip()
+}
+
+// body returns the error body as parse reads it.
+func (e *streamedErrorBody) body() *apiErrorBody {
+	b := &apiErrorBody{Message: flexString(e.message), Error: flexString(e.error), Status: e.status}
+	if e.dataObject {
+		b.Data, _ = json.Marshal(map[string]string{"message": e.dataMessage})
+	}
+	return b
+}
+
+// wrongType reports a value of kind k where an object or array belongs, in
+// the words describeDecodeError gives a json.UnmarshalTypeError.
+func wrongType(path string, k tokKind) error {
+	return &shapeError{path: path, problem: "is a JSON " + k.jsonType()}
 }
 
 // isWrongType reports whether err, of the walk of company, is a value of the
-// wrong type (the walk's own, or a site's), after which the body is still
-// well-formed so far.
+// wrong type, after which the body is still well-formed so far.
 func isWrongType(err error) bool {
-	switch err.(type) {
-	case *shapeError, *json.UnmarshalTypeError:
-		return true
-	}
-	return false
-}
-
-// jsonType names the JSON type of a token that begins a value other than null.
-func jsonType(tok json.Token) string {
-	switch tok.(type) {
-	case json.Delim:
-		if tok == json.Delim('{') {
-			return "object"
-		}
-		return "array"
-	case string:
-		return "string"
-	case json.Number:
-		return "number"
-	}
-	return "bool"
-}
-
-// siteList collects sites in blocks and joins them once at the end. An
-// appended slice copies itself at each growth: for a runaway body of tiny
-// sites, cut off at the size cap, that allocated several times the size of
-// the list in all.
-type siteList struct {
-	blocks [][]Site
-	n      int
-}
-
-// Blocks double from 8 sites up to 1024 (112 KiB).
-const minSiteBlock, maxSiteBlock = 8, 1024
-
-func (l *siteList) add(s Site) {
-	if len(l.blocks) == 0 || len(l.blocks[len(l.blocks)-1]) == cap(l.blocks[len(l.blocks)-1]) {
-		l.blocks = append(l.blocks, make([]Site, 0, min(max(l.n, minSiteBlock), maxSiteBlock)))
-	}
-	last := &l.blocks[len(l.blocks)-1]
-	*last = append(*last, s)
-	l.n++
-}
-
-// join returns the sites as one slice, never nil.
-func (l *siteList) join() []Site {
-	sites := make([]Site, 0, l.n)
-	for _, b := range l.blocks {
-		sites = append(sites, b...)
-	}
-	return sites
-}
-
-func (w *wireSite) site() Site {
-	s := Site{
-		ID:          string(w.ID),
-		Name:        string(w.Name),
-		DisplayName: string(w.DisplayName),
-		Status:      string(w.Status),
-		Labels:      mergeLabels(w.SiteLabels, w.SiteLabels2),
-	}
-	if len(w.Environments) > 0 {
-		s.Environments = make([]Environment, len(w.Environments))
-		for i := range w.Environments {
-			s.Environments[i] = w.Environments[i].environment()
-		}
-	}
-	return s
-}
-
-// mergeLabels joins both label spellings, dropping empty and repeated ones.
-func mergeLabels(lists ...labelList) []Label {
-	var out []Label
-	for _, list := range lists {
-		for _, wl := range list {
-			l := Label{ID: string(wl.ID), Name: string(wl.Name)}
-			if (l == Label{}) || containsLabel(out, l) {
-				continue
-			}
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-func containsLabel(labels []Label, l Label) bool {
-	for _, x := range labels {
-		if x == l {
-			return true
-		}
-	}
-	return false
-}
-
-func (w *wireEnvironment) environment() Environment {
-	e := Environment{
-		ID:               string(w.ID),
-		Name:             string(w.Name),
-		DisplayName:      string(w.DisplayName),
-		IsBlocked:        bool(w.IsBlocked),
-		IsPremium:        bool(w.IsPremium),
-		WordPressVersion: string(w.WordPressVersion),
-	}
-	e.PrimaryDomain, e.Domains = w.wireEnvDomains.domains()
-	if w.ContainerInfo != nil {
-		e.PHPVersion = phpVersion(string(w.ContainerInfo.PHPEngineVersion))
-	}
-	return e
-}
-
-// phpVersion turns "php8.3" into "8.3"; other spellings pass through trimmed.
-func phpVersion(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) >= 3 && strings.EqualFold(s[:3], "php") {
-		s = strings.TrimSpace(s[3:])
-	}
-	return s
+	_, ok := err.(*shapeError)
+	return ok
 }

@@ -13,6 +13,26 @@ type Site struct {
 	Environments []Environment
 }
 
+// SitesResult is GET /sites decoded (Client.SitesWithDropped): the sites,
+// and the malformed elements left out of them.
+type SitesResult struct {
+	Sites   []Site
+	Dropped Dropped
+}
+
+// Dropped counts the malformed elements of an answer that were left out,
+// each costing only itself instead of the whole answer: an element that is
+// not an object (null included) where the list holds objects, and a list
+// that is neither an array nor null (counted as one element).
+type Dropped struct {
+	Sites        int // elements of company.sites; their environments and labels are not counted
+	Environments int // elements of a site's environments
+	Labels       int // elements of a site's siteLabels or site_labels
+}
+
+// Total is the number of elements dropped.
+func (d Dropped) Total() int { return d.Sites + d.Environments + d.Labels }
+
 // Label is a site label. The API sends its id as a string or a number; it is
 // always a string here.
 type Label struct {
@@ -82,7 +102,9 @@ type CompanyExtension struct {
 }
 
 // ExtensionInstall is one environment that has a CompanyExtension installed. The
-// API prefixes these fields with plugin_ or theme_; both are accepted.
+// API prefixes these fields with plugin_ or theme_; both are accepted, and so
+// are the unprefixed names (status, version, update, update_version,
+// is_version_vulnerable).
 type ExtensionInstall struct {
 	EnvironmentID   string
 	SiteDisplayName string

@@ -67,9 +67,12 @@ func slowAPI(t *testing.T, n int, delay time.Duration) (url string, companies []
 // newTestServer serves a fleet of the companies, as main.go wires it.
 func newTestServer(t *testing.T, url string, companies []fleet.Company, maxRequests int) (*routes, *fleet.Fleet) {
 	t.Helper()
+	// The transport is instrumented, as main.go's, so that the companies'
+	// calls are counted (the status page) and logged (debug probes).
+	transport := collector.InstrumentTransport(http.DefaultTransport.(*http.Transport).Clone(), prometheus.NewRegistry())
 	f := fleet.New(fleet.Options{
 		NewClient: func(key string) (*kinsta.Client, error) {
-			return kinsta.New(kinsta.Config{BaseURL: url, APIKey: key})
+			return kinsta.New(kinsta.Config{BaseURL: url, APIKey: key, Transport: transport})
 		},
 		Collector: collector.Config{CacheTTL: time.Minute, RefreshTimeout: 10 * time.Second, MaxStaleness: time.Hour},
 	})

@@ -20,6 +20,7 @@ type probes struct {
 	o        Options
 	errorLog exposition.Logger
 
+	debug    debugProbes // /probe?debug=true (debug.go)
 	mu       sync.Mutex
 	epoch    uint64 // of the companies the handlers were made for
 	handlers map[probeKey]http.Handler
@@ -32,7 +33,8 @@ type probeKey struct {
 	id, name string
 }
 
-// pick is /probe's pickFunc: the company named by the company parameter.
+// pick is /probe's pickFunc: the company named by the company parameter,
+// or with debug=true the log of a refresh of it (debug.go).
 func (p *probes) pick(w http.ResponseWriter, r *http.Request) (collector.Source, http.Handler, bool) {
 	values := r.URL.Query()["company"]
 	if len(values) != 1 || values[0] == "" {
@@ -51,6 +53,9 @@ func (p *probes) pick(w http.ResponseWriter, r *http.Request) (collector.Source,
 	if !ok {
 		http.Error(w, fmt.Sprintf("Company %q is not configured (--config.file or --kinsta.company).", id), http.StatusNotFound)
 		return nil, nil, false
+	}
+	if debugRequested(r) { // the log of a forced refresh, not metrics: no scrape refresh first
+		return collector.NoSource{}, p.debug.handler(target, p.o.TimeoutOffset), true
 	}
 	return target, p.handler(target), true
 }

@@ -2,7 +2,9 @@
 // (routes below), the request policy that /metrics and /probe share
 // (policy.go), and the http.Server's own limits. It renders what a
 // collector.Source hands over through the exposition package, and never
-// calls the Kinsta API itself: a Source's Refresh does. To add an endpoint:
+// calls the Kinsta API itself: a Source's Refresh does (for
+// /probe?debug=true, the company's DebugRefresh). The status page at /
+// (status.go) renders the companies' status snapshot. To add an endpoint:
 // a handler in a file of its own here and a line in Handler.
 package server
 
@@ -18,7 +20,6 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/kinsta-exporter/kinsta_exporter/collector"
 	"github.com/kinsta-exporter/kinsta_exporter/collector/fleet"
@@ -26,16 +27,19 @@ import (
 )
 
 // ReservedPaths are served whatever --web.telemetry-path says.
-var ReservedPaths = []string{"/probe", "/sd", "/-/reload", "/-/healthy", "/-/ready"}
+var ReservedPaths = []string{"/probe", "/sd", "/sd/domains", "/-/reload", "/-/healthy", "/-/ready"}
 
-// Companies is what /probe and /sd need of the configured companies;
-// *fleet.Fleet has it.
+// Companies is what /probe, /sd and the status page need of the configured
+// companies; *fleet.Fleet has it.
 type Companies interface {
 	Lookup(id string) (*fleet.Target, bool)
 	Companies() []fleet.CompanyRef
 	Undiscovered() bool
 	Discover(ctx context.Context)
 	Epoch() uint64
+	// Status is the state of the first companies, and their number, for
+	// the status page (status.go).
+	Status(maxCompanies, maxNotLive int) ([]fleet.CompanyStatus, int)
 }
 
 // Reloader reloads the configuration: what /-/reload triggers.
@@ -47,7 +51,7 @@ type Reloader interface {
 
 // Options configure Handler.
 type Options struct {
-	Name          string // of the program, for build info and the landing page
+	Name          string // of the program, for build info and the status page
 	Version       string
 	TelemetryPath string
 	// MaxRequests bounds the requests of /metrics and /probe being answered
@@ -61,6 +65,10 @@ type Options struct {
 	// requests, reloads); /metrics gathers it on every request, and the
 	// handler's promhttp_metric_handler_* series are added to it.
 	Registry *prometheus.Registry
+	// NoExporterMetrics leaves out the promhttp_* series
+	// (--web.disable-exporter-metrics, which leaves out the Go and process
+	// series from Registry too).
+	NoExporterMetrics bool
 	// Metrics is what /metrics serves: every company, or collector.NoSource
 	// with --web.probe-only. Parts are its cached parts (collector.Parts).
 	Metrics collector.Source
@@ -104,12 +112,13 @@ func newRoutes(o Options) (*routes, error) {
 
 	r := &routes{mux: http.NewServeMux(), probes: probes}
 	mux := r.mux
-	mux.Handle(o.TelemetryPath, promhttp.InstrumentMetricHandler(o.Registry, p.handle(
+	mux.Handle(o.TelemetryPath, instrument(o, p.handle(
 		func(http.ResponseWriter, *http.Request) (collector.Source, http.Handler, bool) {
 			return o.Metrics, metrics, true
 		})))
-	mux.Handle("/probe", promhttp.InstrumentMetricHandler(o.Registry, p.handle(probes.pick)))
+	mux.Handle("/probe", instrument(o, p.handle(probes.pick)))
 	mux.Handle("/sd", sdHandler{o})
+	mux.Handle("/sd/domains", sdDomainsHandler{o, maxSDDomainTargets})
 	mux.Handle("/-/reload", reloadHandler{o.Reloader, o.EnableLifecycle})
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
@@ -120,23 +129,18 @@ func newRoutes(o Options) (*routes, error) {
 		fmt.Fprintln(w, "Ready")
 	})
 	if o.TelemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        o.Name,
-			Description: "Prometheus exporter for Kinsta sites",
-			Version:     o.Version,
-			Links: []web.LandingLinks{
-				{Address: o.TelemetryPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-				{Address: "/sd", Text: "Companies (Prometheus HTTP service discovery)"},
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle("/", landing)
+		mux.Handle("/", statusPage{o})
 	}
 	return r, nil
+}
+
+// instrument adds the promhttp_metric_handler_* series of h to the
+// registry, unless they are left out.
+func instrument(o Options, h http.Handler) http.Handler {
+	if o.NoExporterMetrics {
+		return h
+	}
+	return promhttp.InstrumentMetricHandler(o.Registry, h)
 }
 
 // NewHTTPServer is the http.Server of h, with limits on what a client can

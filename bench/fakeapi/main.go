@@ -1,7 +1,17 @@
 // Command fakeapi serves kinstatest's fake Kinsta API with a generated company
-// on loopback, for bench/run.sh. GET /-/requests reports how many API requests
-// it has answered, one "route count" line each for total, sites and validate;
-// POST /-/reset zeroes them.
+// on loopback, for bench/run.sh. Control routes (not counted as API requests):
+//
+//	GET  /-/requests        "route count" lines: total, sites, validate,
+//	                        background (every route but /sites), then one
+//	                        line per route template
+//	POST /-/reset           zeroes the counters
+//	POST /-/pace?rps=N      serves the background routes (all but /sites and
+//	                        /validate) at most N per second, the others
+//	                        unpaced; N=0 lifts the pace (the default)
+//
+// With -vary, every answer of the backups, usage and diskspace routes differs
+// from the previous one (timestamps and values move on with each request), so
+// that every background refresh of the exporter stores changed series.
 package main
 
 import (
@@ -12,7 +22,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
 )
@@ -25,6 +38,7 @@ func main() {
 	sites := flag.Int("sites", 10000, "sites")
 	envs := flag.Int("envs", 2, "environments per site")
 	labels := flag.Int("labels", 2, "labels per site")
+	vary := flag.Bool("vary", false, "backups, usage and diskspace answers change with every request")
 	flag.Parse()
 
 	host, _, err := net.SplitHostPort(*listen)
@@ -41,13 +55,34 @@ func main() {
 	}
 	fake.ResetRequests()
 
+	var api http.Handler = fake
+	if *vary {
+		api = varying(api)
+	}
+	pace := rate.NewLimiter(rate.Inf, 1)
 	mux := http.NewServeMux()
-	mux.Handle("/", fake)
+	mux.Handle("/", paced(api, pace))
 	mux.HandleFunc("GET /-/requests", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintf(w, "total %d\nsites %d\nvalidate %d\n",
-			fake.Requests(""), fake.Requests(kinstatest.RouteSites), fake.Requests(kinstatest.RouteValidate))
+		total, sites := fake.Requests(""), fake.Requests(kinstatest.RouteSites)
+		fmt.Fprintf(w, "total %d\nsites %d\nvalidate %d\nbackground %d\n",
+			total, sites, fake.Requests(kinstatest.RouteValidate), total-sites)
+		for _, rt := range kinstatest.Routes() {
+			fmt.Fprintf(w, "%s %d\n", rt, fake.Requests(rt))
+		}
 	})
 	mux.HandleFunc("POST /-/reset", func(w http.ResponseWriter, _ *http.Request) { fake.ResetRequests() })
+	mux.HandleFunc("POST /-/pace", func(w http.ResponseWriter, r *http.Request) {
+		rps, err := strconv.ParseFloat(r.URL.Query().Get("rps"), 64)
+		if err != nil || rps < 0 {
+			http.Error(w, "rps: a number >= 0", http.StatusBadRequest)
+			return
+		}
+		if rps == 0 {
+			pace.SetLimit(rate.Inf)
+		} else {
+			pace.SetLimit(rate.Limit(rps))
+		}
+	})
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -61,4 +96,20 @@ func main() {
 	fmt.Fprintf(os.Stderr, "fakeapi: %d sites on http://%s\n", *sites, ln.Addr())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Fatal(srv.Serve(ln))
+}
+
+// paced makes requests other than GET /sites and /validate wait for the
+// limiter: a stand-in for the exporter's own rate limit once the bench has
+// lifted it to fill every background item in seconds.
+func paced(next http.Handler, limiter *rate.Limiter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/sites", "/v2/sites", "/validate", "/v2/validate":
+		default:
+			if err := limiter.Wait(r.Context()); err != nil {
+				return // the client gave up
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

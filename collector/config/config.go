@@ -11,8 +11,10 @@
 //	    name: Client A
 //	    api_key_file: /etc/kinsta_exporter/client-a.key
 //
-// Decoding is strict: unknown fields, duplicate keys, duplicate company ids and
-// more than one YAML document are errors. Relative key file paths are resolved
+// Decoding is strict: unknown fields, duplicate keys, duplicate company ids,
+// ids that kinsta.CheckCompanyID refuses and more than one YAML document are
+// errors. The file and the key files must be regular files: a FIFO or a
+// device is refused at once. Relative key file paths are resolved
 // against the configuration file's directory. Errors name the file, the company
 // (index and id) and the field, on one line.
 package config
@@ -29,15 +31,14 @@ import (
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
 
 // MaxKeyFileBytes bounds what is read of a key file: an API key is short, and
 // a key file pointing at a device or a large file by mistake must not hang or
 // exhaust the exporter.
 const MaxKeyFileBytes = 4096
-
-// maxIDLength bounds a company id; Kinsta's are UUIDs (36 characters).
-const maxIDLength = 256
 
 // File is the configuration file as written.
 type File struct {
@@ -79,11 +80,13 @@ type LoadedCompany struct {
 }
 
 // Load reads, parses and validates the configuration file at path and reads
-// every key file it names.
+// every key file it names. The configuration file and the key files must be
+// regular files (see readRegularFile), of at most MaxConfigFileBytes and
+// MaxKeyFileBytes.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readRegularFile(path, MaxConfigFileBytes)
 	if err != nil {
-		return nil, err // *fs.PathError names the file
+		return nil, err
 	}
 	f, err := Parse(path, data)
 	if err != nil {
@@ -113,21 +116,19 @@ func Load(path string) (*Config, error) {
 	return cfg, nil
 }
 
-// ReadKeyFile reads an API key: surrounding whitespace is trimmed, and an
-// empty key, a key with inner whitespace or control characters and a file
-// over MaxKeyFileBytes are errors. Errors never quote the file's content.
+// ReadKeyFile reads an API key from a regular file (a FIFO or a device is
+// refused without blocking; see readRegularFile): surrounding whitespace is
+// trimmed, and an empty key, a key with inner whitespace or control
+// characters and a file over MaxKeyFileBytes are errors. Errors never quote
+// the file's content.
 func ReadKeyFile(path string) (Secret, error) {
-	fh, err := os.Open(path)
+	b, err := readRegularFile(path, MaxKeyFileBytes)
+	var tooLarge *tooLargeError
+	if errors.As(err, &tooLarge) {
+		return "", fmt.Errorf("%v; it should hold only the API key", err)
+	}
 	if err != nil {
 		return "", err
-	}
-	defer fh.Close()
-	b, err := io.ReadAll(io.LimitReader(fh, MaxKeyFileBytes+1))
-	if err != nil {
-		return "", err
-	}
-	if len(b) > MaxKeyFileBytes {
-		return "", fmt.Errorf("%s is larger than %d bytes; it should hold only the API key", path, MaxKeyFileBytes)
 	}
 	key := strings.TrimSpace(string(b))
 	switch {
@@ -330,14 +331,15 @@ func (f *File) resolve(dir string) error {
 	return nil
 }
 
+// checkID is kinsta.CheckCompanyID, the one check of company ids, worded
+// for the configuration file.
 func checkID(id string) error {
-	switch {
-	case id == "":
+	if id == "" {
 		return errors.New("required")
-	case len(id) > maxIDLength:
-		return fmt.Errorf("longer than %d bytes", maxIDLength)
-	case strings.ContainsFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar }):
-		return errors.New("must not contain whitespace or control characters")
+	}
+	var bad *kinsta.CompanyIDError
+	if errors.As(kinsta.CheckCompanyID(id), &bad) {
+		return errors.New(bad.Reason)
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
 
 func writeFile(t *testing.T, dir, name, content string, perm os.FileMode) string {
@@ -88,6 +90,11 @@ func TestParseErrors(t *testing.T) {
 			[]string{`companies[0]: line 3: unknown field "nme"`}},
 		{"missing id", "api_key_file: k\ncompanies:\n  - name: x\n", []string{"cfg.yml: companies[0]: id: required"}},
 		{"id with space", "api_key_file: k\ncompanies:\n  - id: a b\n", []string{`companies[0] (id "a b"): id: must not contain whitespace`}},
+		// The one check of company ids, kinsta.CheckCompanyID.
+		{"id ..", "api_key_file: k\ncompanies:\n  - id: \"..\"\n", []string{`companies[0] (id ".."): id: "." and ".." are path segments, not ids`}},
+		{"id with slash", "api_key_file: k\ncompanies:\n  - id: a/b\n", []string{`companies[0] (id "a/b"): id: must not contain / ? # % or \`}},
+		{"id too long", "api_key_file: k\ncompanies:\n  - id: " + strings.Repeat("a", 129) + "\n", []string{"id: longer than 128 bytes"}},
+		{"id with a zero-width space", "api_key_file: k\ncompanies:\n  - id: \"a\\u200bb\"\n", []string{"id: must not contain whitespace"}},
 		{"duplicate id", "api_key_file: k\ncompanies:\n  - id: a\n  - id: b\n  - id: a\n", []string{`companies[2] (id "a"): id: duplicate of companies[0]`}},
 		{"missing key file", "companies:\n  - id: a\n  - id: b\n    api_key_file: b.key\n",
 			[]string{`companies[0] (id "a"): api_key_file: required`}},
@@ -188,6 +195,11 @@ func FuzzConfig(f *testing.F) {
 		out, err := yaml.Marshal(parsed)
 		if err != nil {
 			t.Fatalf("marshal: %v", err)
+		}
+		for _, c := range parsed.Companies {
+			if err := kinsta.CheckCompanyID(c.ID); err != nil {
+				t.Fatalf("accepted an id the client refuses: %v", err)
+			}
 		}
 		again, err := Parse("/etc/kinsta_exporter/kinsta.yml", out)
 		if err != nil {

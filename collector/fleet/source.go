@@ -60,7 +60,10 @@ func (f *Fleet) Gauges(part string, yield collector.GaugeYield) bool {
 // changes. O(companies).
 func (f *Fleet) Generation(part string) uint64 {
 	st := f.state.Load()
-	memo, _ := f.gens.LoadOrStore(part, &genMemo{})
+	memo, ok := f.gens.Load(part)
+	if !ok { // asked on every request: allocate only the first time
+		memo, _ = f.gens.LoadOrStore(part, &genMemo{})
+	}
 	return memo.(*genMemo).next(st.epoch, st.entries, part)
 }
 

@@ -57,7 +57,7 @@ func decodeStrict(t *testing.T, path string, v any) {
 	if n := documents(b); n != 1 {
 		t.Fatalf("%s: %d YAML documents, want exactly 1 (extra documents would be ignored by this test)", path, n)
 	}
-	if err := yaml.UnmarshalStrict(b, v); err != nil {
+	if err := strictUnmarshal(b, v); err != nil {
 		t.Fatalf("%s: strict decode into %T: %v", path, v, err)
 	}
 }
@@ -465,10 +465,12 @@ func promDuration(s string) (time.Duration, error) {
 	return total, nil
 }
 
-// rulesJob is the job name the alert rules match (job="...").
+// rulesJob is the job name the alert rules match (job="...") in the
+// exporter's series (up and kinsta_*); blackbox_exporter's probe_* series
+// of the sites' domains come from a job of their own.
 func rulesJob(t *testing.T) string {
 	t.Helper()
-	ms := regexp.MustCompile(`\bjob="([^"{}$]+)"`).FindAllSubmatch(readFile(t, rulesFile), -1)
+	ms := regexp.MustCompile(`\b(?:up|kinsta_\w+)\{[^}]*\bjob="([^"{}$]+)"`).FindAllSubmatch(readFile(t, rulesFile), -1)
 	if len(ms) == 0 {
 		t.Fatalf("%s: no job=\"...\" matcher found", rulesFile)
 	}
@@ -670,7 +672,8 @@ func TestKustomization(t *testing.T) {
 	}
 }
 
-// The flags and endpoints the deployment files use must exist in main.go.
+// The flags and endpoints the deployment files use must exist in main.go
+// and server/server.go (the routes).
 func TestFlagsAndEndpointsExist(t *testing.T) {
 	src := string(readFile(t, filepath.Join(repoRoot, "main.go")))
 	for _, flag := range []string{"kinsta.api-key-file", "demo"} {
@@ -678,9 +681,11 @@ func TestFlagsAndEndpointsExist(t *testing.T) {
 			t.Errorf("main.go defines no flag %q, used by the deployment files", flag)
 		}
 	}
-	for _, p := range []string{"/-/healthy", "/-/ready"} {
-		if !strings.Contains(src, `"`+p+`"`) {
-			t.Errorf("main.go serves no %s, used by the probes", p)
+	// The routes are in server/server.go (newRoutes).
+	routes := string(readFile(t, filepath.Join(repoRoot, "server", "server.go")))
+	for _, p := range []string{"/-/healthy", "/-/ready", "/sd/domains"} {
+		if !strings.Contains(routes, `"`+p+`"`) {
+			t.Errorf("server/server.go serves no %s, used by the deployment files", p)
 		}
 	}
 	if !strings.Contains(src, strconv.Itoa(wantPort)) {

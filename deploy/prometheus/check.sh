@@ -4,6 +4,8 @@
 # Works from any directory. Exits 1 if any check fails, 2 if promtool or amtool
 # is missing (never skips). PROMTOOL=/path AMTOOL=/path override the binaries.
 # Debian: apt-get install -y --no-install-recommends prometheus prometheus-alertmanager
+# rules.yml is generated from rules.tmpl.yml and rules.values.yml; the first
+# check is that it is up to date (GO=/path overrides go), the rule checks run on it.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")" || exit 2
 
@@ -29,6 +31,7 @@ run() {
   fi
 }
 
+run "${GO:-go}" -C ../manifests_test run ./cmd/genrule -check
 run "$PROMTOOL" check rules rules.yml
 run "$PROMTOOL" test rules rules_test.yml
 run "$PROMTOOL" check config prometheus.yml

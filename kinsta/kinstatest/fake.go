@@ -12,8 +12,8 @@
 //	/sites/environments/{env_id}/backups
 //	/sites/environments/{env_id}/plugins
 //	/sites/environments/{env_id}/themes
-//	/company/{company_id}/wp-plugins?offset=&limit=   (or a JSON body {"offset","limit"})
-//	/company/{company_id}/wp-themes?offset=&limit=
+//	/company/{company_id}/wp-plugins?offset=&limit=&order_by=   (or a JSON body {"offset","limit","order_by"})
+//	/company/{company_id}/wp-themes?offset=&limit=&order_by=
 //	/sites/{site_id}/usage/visits/this-month
 //	/sites/{site_id}/usage/bandwidth/this-month
 //	/sites/{site_id}/usage/cdn-bandwidth/this-month
@@ -131,7 +131,7 @@ next:
 }
 
 // Fault makes a route misbehave. Fields apply in this order: Hang; Delay; then the
-// first of RedirectTo, OversizeBytes, Status/Body, else the normal answer, which
+// first of Hostile, RedirectTo, OversizeBytes, Status/Body, else the normal answer, which
 // DripBytesPerSecond paces (for Status/Body too). Faults act before the API key
 // is checked, so they answer any caller.
 type Fault struct {
@@ -157,6 +157,8 @@ type Fault struct {
 	OversizeBytes int64
 	// RedirectTo answers 302 with this Location.
 	RedirectTo string
+	// Hostile answers a hostile body (hostile.go), after Hang and Delay.
+	Hostile Hostile
 }
 
 // Fake is a fake Kinsta API. It implements http.Handler and is safe for concurrent
@@ -176,6 +178,9 @@ type Fake struct {
 
 	faultMu sync.Mutex
 	faults  map[string]Fault // "" = every route
+
+	pageCap    atomic.Int64 // SetPageSizeCap
+	unprefixed atomic.Bool  // SetUnprefixedInstallFields
 
 	// mu guards the mutable state of the data: Site.Status, the encoded /sites
 	// bodies, the churn state and the activity log (the churn appends to it).
@@ -444,6 +449,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var rep reply
 	switch {
+	case fault.Hostile.Kind != HostileNone:
+		f.writeHostile(w, r, fault.Hostile)
+		return
 	case fault.RedirectTo != "":
 		w.Header().Set("Location", fault.RedirectTo)
 		w.WriteHeader(http.StatusFound)

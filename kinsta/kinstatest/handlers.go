@@ -141,16 +141,21 @@ func page(n, offset, limit int) (lo, hi int) {
 }
 
 // companyExtensions serves /company/{id}/wp-plugins and /wp-themes: every
-// plugin (theme) of every environment, grouped by name, sorted by name.
+// plugin (theme) of every environment, grouped by name, sorted by order_by.
 func (f *Fake) companyExtensions(r *http.Request, companyID string, themes bool) reply {
 	cs := f.byID[companyID]
 	if cs == nil {
 		return statusReply(http.StatusNotFound)
 	}
+	field, descend, ok := companyOrder(r)
+	if !ok {
+		return statusReply(http.StatusBadRequest)
+	}
 	offset, limit, ok := paging(r)
 	if !ok {
 		return statusReply(http.StatusBadRequest)
 	}
+	limit = f.capPage(limit)
 	type group struct {
 		item wireCompanyExtension
 		envs []wireCompanyPluginEnv
@@ -194,18 +199,10 @@ func (f *Fake) companyExtensions(r *http.Request, companyID string, themes bool)
 				g.item.IsLatestVersionVulnerable = true
 			}
 		}
-		if themes {
-			envs := make([]wireCompanyThemeEnv, len(g.envs))
-			for i, e := range g.envs {
-				envs[i] = wireCompanyThemeEnv(e)
-			}
-			g.item.Environments = envs
-		} else {
-			g.item.Environments = g.envs
-		}
+		g.item.Environments = f.installsWire(g.envs, themes)
 		items = append(items, g.item)
 	}
-	slices.SortFunc(items, func(a, b wireCompanyExtension) int { return cmp.Compare(a.Name, b.Name) })
+	sortCompanyItems(items, field, descend)
 	lo, hi := page(len(items), offset, limit)
 	list := wireCompanyExtensions{Total: len(items), Items: items[lo:hi]}
 	if !cs.InventoryUpdatedAt.IsZero() {

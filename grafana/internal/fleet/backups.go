@@ -78,5 +78,5 @@ func keyBackupPanels(ids *idSeq) []cog.Builder[dashboard.Panel] {
 		Height(10).
 		Span(8)
 
-	return []cog.Builder[dashboard.Panel]{keyExpiry, keyStatus, stale, backupAge, byType}
+	return []cog.Builder[dashboard.Panel]{keyExpiry, keyStatus, stale, backupAge, byType, companyKeysPanel(ids)}
 }

@@ -29,7 +29,7 @@ const (
 	// dashboard's runbook links all start with it: when the runbooks move,
 	// this is the one line to change (grafana/runbooks_test.go checks the
 	// links against the rules' runbook_url).
-	RunbookDoc = "https://github.com/kinsta-exporter/kinsta_exporter/blob/main/README.md"
+	RunbookDoc = "https://github.com/kinsta-exporter/kinsta_exporter/blob/main/docs/runbooks.md"
 )
 
 // row is a dashboard row: a title and the panels under it.
@@ -42,11 +42,14 @@ type row struct {
 // here and a function returning its panels.
 var rows = []row{
 	{"Fleet overview", fleetPanels},
+	{"HTTP responses", responsePanels},
 	{"API key and backups", keyBackupPanels},
 	{"WordPress plugins and themes", extensionPanels},
 	{"Usage this month", usagePanels},
 	{"Disk", diskPanels},
 	{"Activity", activityPanels},
+	{"Domains", domainPanels},
+	{"Reachability", reachabilityPanels},
 	{"Exporter health", healthPanels},
 }
 
@@ -67,7 +70,8 @@ func Build() (dashboard.Dashboard, error) {
 		WithVariable(jobVariable()).
 		WithVariable(instanceVariable()).
 		WithVariable(companyVariable()).
-		WithVariable(labelVariable())
+		WithVariable(labelVariable()).
+		WithVariable(probeJobVariable())
 
 	for _, r := range rows {
 		b.WithRow(dashboard.NewRowBuilder(r.title).Id(ids.next()))
@@ -152,4 +156,13 @@ func labelVariable() *dashboard.QueryVariableBuilder {
 	return multiVariable("label", "Site label",
 		`Show only sites carrying one of these Kinsta labels. "All" (regex .*) also keeps sites that have no label.`,
 		`label_values(kinsta_site_label_info{`+sel+`}, label)`)
+}
+
+// probeJobVariable lists the Prometheus jobs whose blackbox_exporter probes
+// carry the target labels of /sd/domains' relabelling (site_id), for the
+// Reachability row.
+func probeJobVariable() *dashboard.QueryVariableBuilder {
+	return multiVariable("probe_job", "Probe job",
+		"Prometheus jobs probing the sites' domains with blackbox_exporter (targets from the exporter's /sd/domains; kinsta-domains in the shipped configurations).",
+		`label_values(probe_success{site_id!=""}, job)`)
 }

@@ -1,11 +1,15 @@
-// Package rulegen turns deploy/prometheus/rules.yml (the single source of truth
-// for the alert rules) into the Prometheus Operator's PrometheusRule manifest
-// deploy/kubernetes/prometheusrule.yaml.
+// Package rulegen generates kinsta_exporter's alerting rules files from their
+// template, deploy/prometheus/rules.tmpl.yml: Render replaces its ${name}
+// placeholders with the selector and thresholds of rules.values.yml (or a
+// user's overrides) to make rules.yml; Generate turns rules.yml into the
+// Prometheus Operator's PrometheusRule deploy/kubernetes/prometheusrule.yaml;
+// ChartTemplate makes the Helm chart's copy of the template, whose
+// placeholders the chart replaces itself; Outputs lists all checked-in ones.
 //
-// The rule groups are copied textually, indented under spec:, so that comments,
-// block scalars and key order survive; Generate then parses both documents and
-// refuses to return a manifest whose spec.groups differ from the rules file's
-// groups.
+// Generate copies the rule groups textually, indented under spec:, so that
+// comments, block scalars and key order survive; it then parses both
+// documents and refuses to return a manifest whose spec.groups differ from
+// the rules file's groups.
 package rulegen
 
 import (
