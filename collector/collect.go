@@ -75,6 +75,7 @@ func (e *Exporter) CollectCompany(ch chan<- prometheus.Metric) {
 	collectState(ch, company, state)
 	e.ref.collectCompany(ch, e.cfg.Now())
 	e.limited.collect(ch)
+	e.malformed.collect(ch)
 }
 
 // QueueStats are the background refresher's work items per collector.

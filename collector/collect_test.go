@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
+	"github.com/kinsta-exporter/kinsta_exporter/kinsta/kinstatest"
 )
 
 // collectFunc is a function as an unchecked collector.
@@ -147,5 +149,40 @@ func TestDueStatsFollowTime(t *testing.T) {
 	clock.Add(time.Hour)
 	if n := due(); n != 2 {
 		t.Fatalf("%d due an hour on, want 2", n)
+	}
+}
+
+// TestMalformedElementsCostOnlyThemselves: GET /sites with malformed
+// elements among good ones keeps the company up, serves the good sites, and
+// counts what was left out.
+func TestMalformedElementsCostOnlyThemselves(t *testing.T) {
+	company := kinstatest.GenerateCompany("c1", 5, 2, 1)
+	fake := kinstatest.New("test-key", company)
+	fake.SetFault(kinstatest.RouteSites, kinstatest.Fault{Hostile: kinstatest.Hostile{Kind: kinstatest.HostileBadElements}})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(func() { fake.Close(); srv.Close() })
+	client, err := kinsta.New(kinsta.Config{BaseURL: srv.URL, APIKey: "test-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newExporter(t, client, Config{Company: "c1", CacheTTL: time.Minute, RefreshTimeout: 5 * time.Second, MaxStaleness: time.Hour}, log.NewNopLogger())
+	e.Refresh(context.Background())
+	if v := value(t, e, "kinsta_up", "company", "c1"); v != 1 {
+		t.Fatalf("kinsta_up %g with malformed elements among good ones", v)
+	}
+	sites := 0
+	e.Gauges(SitesPart, func(name, _ string, _, _ []string, values []float64) bool {
+		if name == "kinsta_site_info" {
+			sites += len(values)
+		}
+		return true
+	})
+	if sites < 5 {
+		t.Fatalf("%d sites served, want the 5 good ones at least", sites)
+	}
+	for _, element := range []string{"site", "environment", "label"} {
+		if v := value(t, e, "kinsta_exporter_malformed_elements_total", "company", "c1", "element", element); v < 1 {
+			t.Errorf("malformed %ss counted %g", element, v)
+		}
 	}
 }

@@ -16,7 +16,9 @@ import (
 // SitesSource is what the exporter needs from the Kinsta API; *kinsta.Client
 // satisfies it and tests pass fakes.
 type SitesSource interface {
-	Sites(ctx context.Context, companyID string) ([]kinsta.Site, error)
+	// SitesWithDropped is GET /sites, with the count of the malformed
+	// elements it left out.
+	SitesWithDropped(ctx context.Context, companyID string) (kinsta.SitesResult, error)
 	Validate(ctx context.Context) (kinsta.KeyInfo, error)
 }
 
@@ -68,6 +70,7 @@ type Exporter struct {
 	domains   []EnvironmentDomains // of the last good refresh, for Domains
 	sites     map[string]string    // site id -> status, of the last good refresh, for the change log
 	limited   *limitCounters       // what the limits left out, of every collector
+	malformed malformedCounters    // malformed elements GET /sites left out
 	// changes counts changes of the served site series (a refresh that
 	// stored other rows), for Generation.
 	changes atomic.Uint64
@@ -177,8 +180,9 @@ func (e *Exporter) fetchSites(parent context.Context) (any, error) {
 	ctx, cancel := context.WithTimeout(parent, e.cfg.RefreshTimeout)
 	defer cancel()
 	start := e.cfg.Now()
-	sites, err := e.source.Sites(ctx, company)
+	res, err := e.source.SitesWithDropped(ctx, company)
 	end := e.cfg.Now()
+	sites := res.Sites
 	var built *siteBuild
 	if err == nil {
 		built, err = buildSiteRows(company, sites, e.cfg.Limits)
@@ -186,6 +190,7 @@ func (e *Exporter) fetchSites(parent context.Context) (any, error) {
 	if err == nil {
 		e.ref.setInventory(company, built.kept)
 		e.countLimited(company, sitesCollector, built.hits)
+		e.countMalformed(company, res.Dropped)
 	}
 
 	e.mu.Lock()

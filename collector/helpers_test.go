@@ -46,6 +46,11 @@ func (f *fakeSource) set(company string, sites []kinsta.Site, err error) {
 	f.sites[company], f.errs[company] = sites, err
 }
 
+func (f *fakeSource) SitesWithDropped(ctx context.Context, company string) (kinsta.SitesResult, error) {
+	sites, err := f.Sites(ctx, company)
+	return kinsta.SitesResult{Sites: sites}, err
+}
+
 func (f *fakeSource) Sites(ctx context.Context, company string) ([]kinsta.Site, error) {
 	f.calls.Add(1)
 	f.mu.Lock()
@@ -83,6 +88,12 @@ func (s *inventorySource) set(company string, sites []kinsta.Site) {
 		s.sites = map[string][]kinsta.Site{}
 	}
 	s.sites[company] = sites
+}
+
+// SitesWithDropped answers from memory, not through the embedded client.
+func (s *inventorySource) SitesWithDropped(ctx context.Context, company string) (kinsta.SitesResult, error) {
+	sites, err := s.Sites(ctx, company)
+	return kinsta.SitesResult{Sites: sites}, err
 }
 
 func (s *inventorySource) Sites(_ context.Context, company string) ([]kinsta.Site, error) {

@@ -46,6 +46,11 @@ func (s *source) set(sites []kinsta.Site, err error) {
 	s.sites, s.err = sites, err
 }
 
+func (s *source) SitesWithDropped(ctx context.Context, company string) (kinsta.SitesResult, error) {
+	sites, err := s.Sites(ctx, company)
+	return kinsta.SitesResult{Sites: sites}, err
+}
+
 func (s *source) Sites(context.Context, string) ([]kinsta.Site, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
