@@ -149,7 +149,7 @@ func limitFlags(app *kingpin.Application, l *collector.Limits) {
 func positiveSize(v string) (int, error) {
 	n, err := units.ParseBase2Bytes(v)
 	if err != nil || n <= 0 || n > math.MaxInt32 {
-		return 0, errors.New("must be a positive size below 2GiB, such as 22MiB")
+		return 0, errors.New("must be a positive size below 2GiB, such as 32MiB")
 	}
 	return int(n), nil
 }

@@ -177,6 +177,9 @@ conc_fresh A "$CONC_TTL" $NO_COLLECTORS
 log "$CONC concurrent scrapers: json_exporter ($JSON_CONC_RUN, killed above $(mb "$JSON_RSS_CAP_KB") MB)"
 json_conc
 
+# ---- Accept variants cycled (issue 11): bench/accept.sh, its own report ----------
+if [ "${ACCEPT_BENCH:-1}" = 1 ]; then bench/accept.sh >&2; fi
+
 # ---- Go benchmarks -------------------------------------------------------------
 if [ "$GO_BENCH" = 1 ]; then
   log "Go benchmarks"

@@ -56,17 +56,17 @@ type Limits struct {
 const HardLimitFactor = 10
 
 // The defaults of Limits. The series limits leave room for twice the
-// 10,000-site company the benchmark measures (100,000 site series, 17 MB of
-// text); the byte limits for about 13,000 such sites, and keep a hostile
-// answer's exposition under 25 MB a part.
+// 10,000-site company the benchmark measures (about 136,000 site series
+// with their domains, 25 MB of text); the byte limits for about 13,000 such
+// sites, which is also how far an answer built to fill them gets.
 const (
 	DefaultLabelValueLength      = 1024
 	DefaultLabelsPerSite         = 100
 	DefaultDomainsPerEnvironment = 100
 	DefaultSeriesPerCompany      = 200_000
-	DefaultBytesPerCompany       = 22 << 20
+	DefaultBytesPerCompany       = 32 << 20
 	DefaultSeriesPerCollector    = 200_000
-	DefaultBytesPerCollector     = 22 << 20
+	DefaultBytesPerCollector     = 32 << 20
 	DefaultActivityTypes         = 100
 )
 

@@ -78,7 +78,7 @@ type chaosAPI struct {
 }
 
 func newChaosAPI(company *kinstatest.Company, other string) *chaosAPI {
-	a := &chaosAPI{healthy: kinstatest.New(apiKey, company), activity: kinstatest.New(apiKey, manyActivityTypes(company, 5000)),
+	a := &chaosAPI{healthy: kinstatest.New(apiKey, company), activity: kinstatest.New(apiKey, manyActivityTypes(company, soakActivityTypes)),
 		byFault: map[string]int{}}
 	a.on.Store(true)
 	sitesPath := "/sites?company=" + companyID + "&include_environments=true"

@@ -44,9 +44,9 @@ type Cache struct {
 	gatherer prometheus.Gatherer // the part as const metrics, for protobuf
 	errorLog Logger
 
-	// One render of a kept variant at a time, and apart from them one
-	// family of an odd variant (stream.go): that bounds the memory of
-	// renders, and odd requests never queue ahead of Prometheus'.
+	// One identity render at a time (gzip ones from the rows are chunked),
+	// and apart from them one odd request (stream.go): that bounds the
+	// memory of renders, and odd requests never queue ahead of Prometheus'.
 	renderMu sync.Mutex
 	oddMu    sync.Mutex
 
@@ -144,11 +144,7 @@ func (c *Cache) get(format expfmt.Format, gz bool) *rendering {
 	}
 	c.mu.Unlock()
 
-	e.once.Do(func() {
-		c.renderMu.Lock()
-		defer c.renderMu.Unlock()
-		e.r.Store(c.render(v, gen))
-	})
+	e.once.Do(func() { e.r.Store(c.render(v, gen)) })
 	return e.r.Load()
 }
 
@@ -162,9 +158,10 @@ func (c *Cache) peek(v variant, gen uint64) *rendering {
 	return nil
 }
 
-// render encodes a kept variant, with renderMu held, so that one render's
-// families at a time are in memory. A gzip rendering compresses the
-// identity rendering of its format, reusing it when that is cached already.
+// render encodes a kept variant. Renders that hold a whole identity
+// rendering in memory take renderMu, so that one at a time does; a gzip
+// rendering is compressed from the rows chunk by chunk, or from the
+// identity rendering of its format when that is cached already.
 func (c *Cache) render(v variant, gen uint64) *rendering {
 	c.mu.Lock()
 	c.renders++
@@ -172,15 +169,20 @@ func (c *Cache) render(v variant, gen uint64) *rendering {
 
 	plain := variant{v.format, false}
 	if !v.gzip {
+		c.renderMu.Lock()
+		defer c.renderMu.Unlock()
 		return c.encode(plain)
 	}
 	r := c.peek(plain, gen)
 	if r == nil {
 		// Straight from the rows into the compressor: the identity
-		// rendering is never whole in memory.
+		// rendering is never whole in memory, so this needs no renderMu,
+		// and Prometheus' gzip render never waits behind an identity one.
 		if r := c.encodeRowsGzip(v.format); r != nil {
 			return r
 		}
+		c.renderMu.Lock()
+		defer c.renderMu.Unlock()
 		r = c.encode(plain)
 	}
 	d := newDeflater()
