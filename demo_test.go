@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// backgroundFamilies are the families of every background collector on by
-// default, as the demo serves them once each collector has read every item.
+// backgroundFamilies are the families of every background collector, as the
+// demo (which turns them all on) serves them once each has read every item.
 var backgroundFamilies = []string{
 	"kinsta_api_key_info", "kinsta_api_key_expiry_timestamp_seconds",
 	"kinsta_environment_backup_last_timestamp_seconds", "kinsta_environment_backups",
@@ -20,6 +20,11 @@ var backgroundFamilies = []string{
 	"kinsta_theme_installs", "kinsta_theme_updates_available", "kinsta_theme_vulnerable_installs", "kinsta_themes_last_updated_timestamp_seconds",
 	"kinsta_site_visits_this_month", "kinsta_site_bandwidth_this_month_bytes", "kinsta_site_cdn_bandwidth_this_month_bytes",
 	"kinsta_environment_disk_usage_bytes",
+	"kinsta_environment_http_responses",
+	"kinsta_company_api_key_info", "kinsta_company_api_key_expiry_timestamp_seconds",
+	// activity is off by default; the demo turns it on. Its counters of the
+	// log's types start at 0 at the first refresh.
+	"kinsta_activity_operations_total", "kinsta_activity_operations_failed_total",
 }
 
 // demoFillDeadline is how soon after start the demo fills every dashboard

@@ -111,7 +111,7 @@ func parseFlags(args []string) (*options, *kingpin.Application, error) {
 	namedFlag(app, "kinsta.max-staleness", "After refreshes have failed this long, drop a company's site series instead of serving old data (kinsta_up stays).", "1h", &o.maxStaleness, time.ParseDuration)
 	namedFlag(app, "kinsta.max-response-size", "Largest Kinsta API response body accepted.", "64MiB", &o.maxResponse, units.ParseBase2Bytes)
 	namedFlag(app, "kinsta.rate-limit", fmt.Sprintf("Most requests per second sent to the Kinsta API (burst of 3), shared by all companies. 0 disables the limit. With --demo and this flag not given: %g, for the demo's own fake API on loopback.", demoRateLimit), "1", &o.rateLimit, func(v string) (float64, error) { return strconv.ParseFloat(v, 64) }).IsSetByUser(&o.rateLimitSet)
-	app.Flag("demo", fmt.Sprintf("Serve a built-in simulated Kinsta company (no account needed): starts a fake Kinsta API on loopback and exports it, at --kinsta.rate-limit=%g unless given, so that every background collector has data within seconds.", demoRateLimit)).BoolVar(&o.demo)
+	app.Flag("demo", fmt.Sprintf("Serve a built-in simulated Kinsta company (no account needed): starts a fake Kinsta API on loopback and exports it with every background collector on (activity too) unless its flag is given, at --kinsta.rate-limit=%g unless given, so that every collector has data within seconds.", demoRateLimit)).BoolVar(&o.demo)
 	app.Flag("web.disable-exporter-metrics", "Exclude metrics about the exporter itself (promhttp_*, process_*, go_*), as node_exporter's flag does.").BoolVar(&o.noExporterMetrics)
 	app.Flag("config.check", "Check the configuration (--config.file and the API key files it names, or the flags and the key) and exit: 0 with a one-line summary, 1 with the error. Makes no API call and serves nothing.").BoolVar(&o.configCheck)
 	o.collectors = collector.RegisterFlags(app)
@@ -156,6 +156,8 @@ func (o *options) validate() error {
 		return o.checkConfigFileFlags() // keys come from the configuration file
 	}
 	if o.demo {
+		// The demo shows every collector (activity too) unless told otherwise.
+		o.collectors.EnableAll()
 		return nil // the demo makes its own key
 	}
 	key, err := loadAPIKey(o.apiKeyFile)

@@ -103,6 +103,18 @@ func (s *activityState) countType(typ string, l Limits) (counted string, folded 
 	return otherActivityType, true
 }
 
+// seedType starts the counters of a type seen among the settled entries at
+// 0, while there is room for it: a type of the log has its counters from
+// the first refresh on, so that the first operation of it after the start
+// is an increase that rate() and increase() see, and dashboards have their
+// series at once (Prometheus' advice: initialise counters to 0).
+func (s *activityState) seedType(typ string, l Limits) {
+	typ, _ = cutLabel(orUnknown(typ), l.LabelValueLength)
+	if _, ok := s.ops[typ]; !ok && len(s.ops) < l.ActivityTypes {
+		s.ops[typ], s.failed[typ] = 0, 0
+	}
+}
+
 type activityCollector struct {
 	src ActivitySource
 }
@@ -170,6 +182,7 @@ func (c activityCollector) refresh(ctx context.Context, req *request) (result, e
 			}
 			if !a.CreatedAt.After(st.watermark) {
 				reachedWatermark = true
+				st.seedType(a.Type, limits)
 				continue
 			}
 			if oldest.IsZero() || a.CreatedAt.Before(oldest) {

@@ -87,6 +87,7 @@ type FlagApp interface {
 // Flags holds the parsed --collector.* flags.
 type Flags struct {
 	enabled   map[string]*bool
+	set       map[string]*bool // --[no-]collector.<name> was given
 	intervals map[string]*time.Duration
 }
 
@@ -94,15 +95,16 @@ type Flags struct {
 // and --collector.<name>.interval (clamped to [MinInterval, MaxInterval]; a
 // value outside fails parsing with an error naming the flag).
 func RegisterFlags(app FlagApp) *Flags {
-	f := &Flags{enabled: map[string]*bool{}, intervals: map[string]*time.Duration{}}
+	f := &Flags{enabled: map[string]*bool{}, set: map[string]*bool{}, intervals: map[string]*time.Duration{}}
 	for _, d := range definitions {
 		state := "disabled"
 		if d.enabledByDefault {
 			state = "enabled"
 		}
+		f.set[d.name] = new(bool)
 		f.enabled[d.name] = app.Flag("collector."+d.name,
 			fmt.Sprintf("Enable the %s collector (default: %s). %s", d.name, state, d.help)).
-			Default(fmt.Sprint(d.enabledByDefault)).Bool()
+			Default(fmt.Sprint(d.enabledByDefault)).IsSetByUser(f.set[d.name]).Bool()
 		iv := new(time.Duration)
 		name := "collector." + d.name + ".interval"
 		app.Flag(name, fmt.Sprintf("How often the %s collector refreshes each company, site or environment (%s to %s).", d.name, MinInterval, MaxInterval)).
@@ -110,6 +112,16 @@ func RegisterFlags(app FlagApp) *Flags {
 		f.intervals[d.name] = iv
 	}
 	return f
+}
+
+// EnableAll switches on every collector whose flag was not given: the
+// demo shows everything.
+func (f *Flags) EnableAll() {
+	for name, set := range f.set {
+		if !*set {
+			*f.enabled[name] = true
+		}
+	}
 }
 
 // Collectors returns the enabled collectors with their refresh intervals, for
