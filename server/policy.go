@@ -79,6 +79,13 @@ func (p *policy) acquire(ctx context.Context) bool {
 	if p.slots == nil {
 		return true
 	}
+	// A free slot is taken even when ctx has just ended (a refresh that ran
+	// to the deadline with no offset left): select would pick at random.
+	select {
+	case p.slots <- struct{}{}:
+		return true
+	default:
+	}
 	select {
 	case p.slots <- struct{}{}:
 		return true
@@ -98,7 +105,10 @@ func (p *policy) release() {
 func scrapeTimeout(r *http.Request, refreshTimeout, offset time.Duration) time.Duration {
 	header := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds")
 	seconds, err := strconv.ParseFloat(header, 64)
-	if header == "" || err != nil || seconds <= 0 {
+	// !(seconds > 0) also refuses NaN. A timeout that leaves the offset and
+	// a whole refresh is the refresh's: min below would choose it anyway,
+	// and a huge one (Inf, 1e300) would overflow the conversion.
+	if header == "" || err != nil || !(seconds > 0) || seconds >= (refreshTimeout+offset).Seconds() {
 		return refreshTimeout
 	}
 	timeout := time.Duration(seconds * float64(time.Second))

@@ -32,6 +32,9 @@ func TestScrapeTimeout(t *testing.T) {
 		{"0.8", 400 * time.Millisecond},
 		{"garbage", 15 * time.Second},
 		{"-1", 15 * time.Second},
+		{"NaN", 15 * time.Second},
+		{"+Inf", 15 * time.Second},
+		{"1e300", 15 * time.Second},
 	}
 	for _, tc := range cases {
 		r := httptest.NewRequest("GET", "/metrics", nil)
