@@ -48,7 +48,7 @@ type Cache struct {
 	// and apart from them one odd request (stream.go): that bounds the
 	// memory of renders, and odd requests never queue ahead of Prometheus'.
 	renderMu sync.Mutex
-	oddMu    sync.Mutex
+	oddTurn  chan struct{} // one odd (streamed) request at a time
 
 	mu       sync.Mutex
 	gen      uint64
@@ -124,7 +124,7 @@ type familyRange struct {
 func NewCache(src collector.Source, part string, errorLog Logger) *Cache {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector.GaugesCollector(src, part))
-	return &Cache{source: src, part: part, gatherer: reg, errorLog: errorLog}
+	return &Cache{source: src, part: part, gatherer: reg, errorLog: errorLog, oddTurn: make(chan struct{}, 1)}
 }
 
 // get returns the rendering of the current generation in format, as raw

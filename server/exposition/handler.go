@@ -107,7 +107,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	gz := acceptsGzip(req)
 	filter := nameFilter(req)
 	if !variantOf(format, gz).kept() {
-		h.serveStreamed(w, negotiated, format, gz, filter)
+		h.serveStreamed(req.Context(), w, negotiated, format, gz, filter)
 		return
 	}
 	// Concurrent requests share one render of each cached part. A name[]

@@ -2,6 +2,7 @@ package exposition
 
 import (
 	"compress/gzip"
+	"context"
 	"io"
 	"net/http"
 
@@ -17,7 +18,7 @@ import (
 // serveStreamed answers a request for an odd variant: the caches' families,
 // then the live ones, gzip-compressed on the fly when gz, without a
 // Content-Length.
-func (h *handler) serveStreamed(w http.ResponseWriter, negotiated, format expfmt.Format, gz bool, filter map[string]struct{}) {
+func (h *handler) serveStreamed(ctx context.Context, w http.ResponseWriter, negotiated, format expfmt.Format, gz bool, filter map[string]struct{}) {
 	mfs, err := h.live.Gather()
 	if err != nil {
 		h.logf("error gathering metrics: %v", err)
@@ -35,8 +36,8 @@ func (h *handler) serveStreamed(w http.ResponseWriter, negotiated, format expfmt
 	}
 	cached := map[string]struct{}{}
 	for _, c := range h.caches {
-		if err := c.stream(out, format, filter, cached); err != nil {
-			return // the client went away
+		if err := c.stream(ctx, out, format, filter, cached); err != nil {
+			return // the client went away, or its deadline passed while it waited
 		}
 	}
 	enc := expfmt.NewEncoder(out, format)
@@ -59,13 +60,19 @@ func (h *handler) serveStreamed(w http.ResponseWriter, negotiated, format expfmt
 
 // stream writes the part's families in format to w, those in filter only
 // (nil: all), and adds every family name of the part to names. It holds
-// oddMu throughout, so that one odd request at a time per part holds a
-// family's metrics and their encoding in memory, whatever the number of
-// odd requests; the others wait, within their own deadlines (the request
-// policy bounds how long a slow reader can keep writing).
-func (c *Cache) stream(w io.Writer, format expfmt.Format, filter, names map[string]struct{}) error {
-	c.oddMu.Lock()
-	defer c.oddMu.Unlock()
+// the part's odd turn throughout, so that one odd request at a time per
+// part holds a family's metrics and their encoding in memory, whatever the
+// number of odd requests; the others wait for their turn until ctx (their
+// answer deadline, or the client going away) ends, and then give up their
+// in-flight slot rather than hold it waiting (the request policy bounds how
+// long a slow reader can keep writing).
+func (c *Cache) stream(ctx context.Context, w io.Writer, format expfmt.Format, filter, names map[string]struct{}) error {
+	select {
+	case c.oddTurn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-c.oddTurn }()
 	c.mu.Lock()
 	c.streamed++
 	c.mu.Unlock()
