@@ -145,10 +145,19 @@ func (f *Fleet) Apply(companies []Company) (Changes, error) {
 		hashes[i] = sha256.Sum256([]byte(c.Key))
 	}
 	// One company per key runs the apikey collector: the one that ran it
-	// before if it stays with that key, else the first with the key.
+	// before if it stays with that key; else, since the collector is part
+	// of an exporter's identity, a company that gets a new exporter anyway
+	// (new, or with a new key), so that no kept company loses its caches to
+	// take it over; else the first with the key.
 	keyOwner := map[keyHash]string{}
 	for i, c := range companies {
 		if oe := old.byID[c.ID]; oe != nil && oe.run.identity == (identity{c.ID, hashes[i], true}) {
+			keyOwner[hashes[i]] = c.ID
+		}
+	}
+	for i, c := range companies {
+		oe := old.byID[c.ID]
+		if _, ok := keyOwner[hashes[i]]; !ok && (oe == nil || oe.run.key != hashes[i]) {
 			keyOwner[hashes[i]] = c.ID
 		}
 	}

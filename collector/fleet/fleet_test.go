@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -291,5 +292,30 @@ func TestQueueSeriesMergedAcrossCompanies(t *testing.T) {
 	}
 	if items != 2 {
 		t.Fatalf("apikey queue items %g, want 2", items)
+	}
+}
+
+// TestKeptCompanyKeepsItsExporterWhenTheKeyOwnerGoes: the company that ran
+// the apikey collector for a key is removed; a new company with that key
+// takes the collector over, and a kept company with the key keeps its
+// exporter, with its caches.
+func TestKeptCompanyKeepsItsExporterWhenTheKeyOwnerGoes(t *testing.T) {
+	a := newAPI(t, map[string]*kinstatest.Company{"key-a": company("company-a", "s1")})
+	f, _ := newFleet(t, a, &clock{time.Unix(1_700_000_000, 0)}, map[string]time.Duration{"apikey": 0})
+	if _, err := f.Apply([]Company{{ID: "owner", Key: "key-a"}, {ID: "kept", Key: "key-a"}}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := f.Lookup("kept")
+	ch, err := f.Apply([]Company{{ID: "kept", Key: "key-a"}, {ID: "new", Key: "key-a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := f.Lookup("kept")
+	if after.Exporter() != before.Exporter() || !slices.Contains(ch.Kept, "kept") {
+		t.Fatalf("the kept company got a new exporter (changes %+v)", ch)
+	}
+	st := f.state.Load()
+	if !st.byID["new"].run.apiKey || st.byID["kept"].run.apiKey {
+		t.Fatal("the new company does not run the apikey collector in the owner's place")
 	}
 }
