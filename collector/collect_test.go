@@ -117,16 +117,7 @@ func TestQueueSeriesSumExporters(t *testing.T) {
 // item that falls due as time passes, with no write, is counted at once.
 func TestDueStatsFollowTime(t *testing.T) {
 	clock := newFakeClock()
-	cfg := testConfig(clock, "c1")
-	cfg.Collectors = map[string]time.Duration{"disk": time.Hour}
-	client, err := kinsta.New(kinsta.Config{BaseURL: "http://127.0.0.1:1", APIKey: "unused"}) // never called
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := newRefresher(client, cfg, &limitCounters{}, log.NewNopLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newDiskRefresher(t, clock)
 	r.mu.Lock()
 	for i, in := range []time.Duration{time.Minute, 2 * time.Minute} {
 		tgt := target{collector: "disk", company: "c1", siteID: "s", envID: fmt.Sprint("e", i)}

@@ -173,16 +173,7 @@ func TestPartsWithSwitchableCollectors(t *testing.T) {
 // again after its series expired, make a new generation.
 func TestItemGenerationMovesOnChangeOnly(t *testing.T) {
 	clock := newFakeClock()
-	cfg := testConfig(clock, "c1")
-	cfg.Collectors = map[string]time.Duration{"disk": time.Hour}
-	client, err := kinsta.New(kinsta.Config{BaseURL: "http://127.0.0.1:1", APIKey: "unused"}) // never called
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := newRefresher(client, cfg, &limitCounters{}, log.NewNopLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newDiskRefresher(t, clock)
 	tgt := target{collector: "disk", company: "c1", siteID: "s1", envID: "e1"}
 	r.mu.Lock()
 	r.addItem(tgt, clock.Now())
@@ -201,7 +192,7 @@ func TestItemGenerationMovesOnChangeOnly(t *testing.T) {
 	clock.Add(time.Minute)
 	g2 := store(100)
 	g3 := store(200)
-	clock.Add(time.Hour + cfg.MaxStaleness + time.Second)
+	clock.Add(time.Hour + r.maxStale + time.Second)
 	g4 := r.generation(clock.Now(), "disk") // expired
 	g5 := store(200)
 	switch {

@@ -390,3 +390,20 @@ func boolInt(b bool) int {
 // WaitSettled waits until e's background refresher has attempted every
 // work item and none is due.
 func WaitSettled(t testing.TB, e *Exporter) { waitSettled(t, e) }
+
+// newDiskRefresher is a refresher of the disk collector for company c1 on
+// clock, whose API is never called: tests drive its items by hand.
+func newDiskRefresher(t *testing.T, clock *fakeClock) *refresher {
+	t.Helper()
+	cfg := testConfig(clock, "c1")
+	cfg.Collectors = map[string]time.Duration{"disk": time.Hour}
+	client, err := kinsta.New(kinsta.Config{BaseURL: "http://127.0.0.1:1", APIKey: "unused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := newRefresher(client, cfg, &limitCounters{}, log.NewNopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
