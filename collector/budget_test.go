@@ -241,7 +241,7 @@ type summary struct {
 func summarize(t *testing.T, e *Exporter) summary {
 	t.Helper()
 	var s summary
-	e.Gauges(SitesPart, func(name, _ string, _, _ []string, values []float64) bool {
+	e.Gauges(SitesPart, "", func(name, _ string, _, _ []string, values []float64) bool {
 		if name == "kinsta_site_info" {
 			s.sites += len(values)
 		}

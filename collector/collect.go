@@ -23,16 +23,16 @@ var (
 
 // Gauges hands the part's gauges to yield (Source): the site series of the
 // last good refresh unless expired, or a switchable collector's.
-func (e *Exporter) Gauges(part string, yield GaugeYield) bool {
+func (e *Exporter) Gauges(part, family string, yield GaugeYield) bool {
 	now := e.cfg.Now()
 	if part != SitesPart {
-		return e.ref.itemGauges(now, part, yield)
+		return e.ref.itemGauges(now, part, family, yield)
 	}
 	e.mu.RLock()
 	rows, served := e.snapshot, !e.expired(now)
 	e.mu.RUnlock()
 	// Snapshots are immutable: yield runs without the lock.
-	return !served || rows.families(yield)
+	return !served || rows.families(family, yield)
 }
 
 // Generation identifies what Gauges(part) hands over now (Source): it

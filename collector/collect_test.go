@@ -162,7 +162,7 @@ func TestMalformedElementsCostOnlyThemselves(t *testing.T) {
 		t.Fatalf("kinsta_up %g with malformed elements among good ones", v)
 	}
 	sites := 0
-	e.Gauges(SitesPart, func(name, _ string, _, _ []string, values []float64) bool {
+	e.Gauges(SitesPart, "", func(name, _ string, _, _ []string, values []float64) bool {
 		if name == "kinsta_site_info" {
 			sites += len(values)
 		}

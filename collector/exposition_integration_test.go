@@ -1,7 +1,9 @@
 package collector_test
 
 import (
+	"compress/gzip"
 	"context"
+	"io"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -70,10 +72,11 @@ func TestItemsRenderedFromRows(t *testing.T) {
 	}
 }
 
-// renderPart serves part of src through an exposition cache and through
-// promhttp over a registry, twice through the cache, and returns both
-// bodies with their lines sorted (renderings may order the series of a
-// family differently).
+// renderPart serves part of src through an exposition cache (gzip, the
+// kept rendering, twice, and identity, streamed from the rows) and through
+// promhttp over a registry, and returns the cached body and the gathered
+// one with their lines sorted (renderings may order the series of a family
+// differently); the streamed body must be the cached one.
 func renderPart(t *testing.T, src collector.Source, part string) (cached, gathered string) {
 	t.Helper()
 	cache := exposition.NewCache(src, part, nil)
@@ -81,17 +84,34 @@ func renderPart(t *testing.T, src collector.Source, part string) (cached, gather
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(collector.GaugesCollector(src, part))
 	plain := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	got, want := httptest.NewRecorder(), httptest.NewRecorder()
-	ours.ServeHTTP(got, httptest.NewRequest("GET", "/metrics", nil))
+	gz := httptest.NewRequest("GET", "/metrics", nil)
+	gz.Header.Set("Accept-Encoding", "gzip")
+	got, streamed, want := httptest.NewRecorder(), httptest.NewRecorder(), httptest.NewRecorder()
+	ours.ServeHTTP(got, gz)
+	ours.ServeHTTP(streamed, httptest.NewRequest("GET", "/metrics", nil))
 	plain.ServeHTTP(want, httptest.NewRequest("GET", "/metrics", nil))
 	if cache.Renders() != 1 {
 		t.Fatalf("part %s: %d renders for one request", part, cache.Renders())
 	}
-	ours.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/metrics", nil))
+	ours.ServeHTTP(httptest.NewRecorder(), gz)
 	if cache.Renders() != 1 {
 		t.Fatalf("part %s: a second request in the same generation rendered again", part)
 	}
-	return sortedLines(got.Body.String()), sortedLines(want.Body.String())
+	if cache.Gathers() != 0 {
+		t.Fatalf("part %s: %d renders gathered, want all from the rows", part, cache.Gathers())
+	}
+	zr, err := gzip.NewReader(got.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if streamed.Body.String() != string(body) {
+		t.Fatalf("part %s: the streamed identity body differs from the kept gzip one", part)
+	}
+	return sortedLines(string(body)), sortedLines(want.Body.String())
 }
 
 func sortedLines(s string) string {

@@ -42,6 +42,7 @@ func (r *refresher) addItem(t target, now time.Time) {
 		it.next = st.disabledUntil
 	}
 	r.items[t] = it
+	it.reg.items++
 	heap.Push(&r.queue, it)
 }
 
@@ -58,6 +59,7 @@ func (r *refresher) removeItem(it *item) {
 	st := r.state(it.collector, it.company)
 	st.series, st.bytes = st.series-it.series.len(), st.bytes-it.series.bytes()
 	delete(r.items, it.target)
+	it.reg.items--
 }
 
 // reconcile makes the items match the inventory and fallback modes: new

@@ -48,6 +48,8 @@ type registered struct {
 	// stored different ones or served an item again, an item went away
 	// with its series), for generation. Written under refresher.mu.
 	changes atomic.Uint64
+	served  atomic.Pointer[servedMemo] // the last servedFamilies
+	items   int                        // the collector's items; under refresher.mu
 }
 
 // refresher runs the switchable collectors; see the top of this file.

@@ -260,42 +260,97 @@ func (r *refresher) countExpired(now time.Time) {
 }
 
 // itemGauges hands the gauges of the collector's items whose series are
-// served to yield; it reports false when yield stopped it.
-func (r *refresher) itemGauges(now time.Time, collector string, yield GaugeYield) bool {
-	for _, s := range r.servedSeries(now, collector) {
-		if !s.gaugeFamilies(yield) {
-			return false
+// served (family's only, unless it is ""), family by family, each in the
+// items' creation order so that renderings are stable.
+func (r *refresher) itemGauges(now time.Time, collector, family string, yield GaugeYield) bool {
+	for _, f := range r.servedFamilies(now, collector) {
+		if family != "" && f.family.name != family {
+			continue
+		}
+		for _, rows := range f.rows {
+			if !yield(f.family.name, f.family.help, f.family.labels, rows.labels, rows.values) {
+				return false
+			}
 		}
 	}
 	return true
 }
 
-// servedSeries are the series of the collector's items whose series are
-// served and have gauges, in the items' creation order so that renderings
-// are stable. Copies: finish replaces an item's series under the lock, but
-// the rows a series holds are immutable, so they are read without it.
-func (r *refresher) servedSeries(now time.Time, collector string) []series {
-	if r == nil {
+// servedFamily is one gauge family of a collector's served series: the
+// rows of each item that has some.
+type servedFamily struct {
+	family *gaugeFamily
+	rows   []*gaugeRows
+}
+
+// servedMemo is a collector's servedFamilies of one generation.
+type servedMemo struct {
+	gen      uint64
+	families []servedFamily
+}
+
+// servedFamilies are the collector's served gauges grouped by family, kept
+// until its generation moves: a scrape renders a part one family at a time
+// (and every identity scrape does), so a pass must neither walk every
+// item nor the other families' rows.
+func (r *refresher) servedFamilies(now time.Time, collector string) []servedFamily {
+	if r == nil || r.byName[collector] == nil {
 		return nil
 	}
+	reg := r.byName[collector]
+	// The generation first: what is grouped after it is at least as new.
+	gen := r.generation(now, collector)
+	if m := reg.served.Load(); m != nil && m.gen == gen {
+		return m.families
+	}
+	families := groupFamilies(r.servedGauges(now, reg))
+	reg.served.Store(&servedMemo{gen: gen, families: families})
+	return families
+}
+
+// servedGauges are the gauges of the collector's items whose series are
+// served, in the items' creation order. The slices are the items' own: an
+// item's series are immutable, replaced whole on success under the lock,
+// so that what was read under it can be read after.
+func (r *refresher) servedGauges(now time.Time, reg *registered) [][]familyRows {
 	type served struct {
 		seq    uint64
-		series series
+		gauges []familyRows
 	}
 	r.mu.RLock()
-	list := make([]served, 0, len(r.items))
+	list := make([]served, 0, reg.items)
 	for _, it := range r.items {
-		if it.collector == collector && r.served(it, now) && len(it.series.gauges) > 0 {
-			list = append(list, served{it.seq, it.series})
+		if it.reg == reg && len(it.series.gauges) > 0 && r.served(it, now) {
+			list = append(list, served{it.seq, it.series.gauges})
 		}
 	}
 	r.mu.RUnlock()
 	slices.SortFunc(list, func(a, b served) int { return cmp.Compare(a.seq, b.seq) })
-	out := make([]series, len(list))
+	out := make([][]familyRows, len(list))
 	for i, s := range list {
-		out[i] = s.series
+		out[i] = s.gauges
 	}
 	return out
+}
+
+// groupFamilies groups the items' gauges by family, in order of first use.
+func groupFamilies(items [][]familyRows) []servedFamily {
+	var families []servedFamily
+	for _, gauges := range items {
+		for i := range gauges {
+			g := &gauges[i]
+			if len(g.rows.values) == 0 {
+				continue
+			}
+			k := slices.IndexFunc(families, func(f servedFamily) bool { return f.family == g.family })
+			if k < 0 {
+				k = len(families)
+				families = append(families, servedFamily{family: g.family, rows: make([]*gaugeRows, 0, len(items))})
+			}
+			families[k].rows = append(families[k].rows, &g.rows)
+		}
+	}
+	return families
 }
 
 // served reports whether the item's last good series are served now.

@@ -130,11 +130,14 @@ func (s *siteRows) equal(o *siteRows) bool {
 
 // families hands each non-empty family to yield; false when yield asked to
 // stop.
-func (s *siteRows) families(yield GaugeYield) bool {
+func (s *siteRows) families(family string, yield GaugeYield) bool {
 	if s == nil {
 		return true
 	}
 	for i, f := range siteFamilies {
+		if family != "" && f.name != family {
+			continue
+		}
 		if len(s[i].values) > 0 && !yield(f.name, f.help, f.labels, s[i].labels, s[i].values) {
 			return false
 		}

@@ -34,8 +34,12 @@ type Source interface {
 	// Refresh brings what is due up to date from the API, returning when
 	// that is done or ctx ends, whichever is first.
 	Refresh(ctx context.Context)
-	// Gauges hands the part's families to yield; false when yield stopped it.
-	Gauges(part string, yield GaugeYield) bool
+	// Gauges hands the part's families to yield, only those named family
+	// unless it is ""; false when yield stopped it. A renderer writes one
+	// family at a time, each in a pass of its own, so that it need not
+	// hold the whole part: a pass for one family must cost that family,
+	// not the part.
+	Gauges(part, family string, yield GaugeYield) bool
 	// Generation changes whenever what Gauges(part) hands over changes, and
 	// only then; it is cheap, since it is asked on every request.
 	Generation(part string) uint64
@@ -60,7 +64,7 @@ func Parts(enabled map[string]time.Duration) []string {
 type NoSource struct{}
 
 func (NoSource) Refresh(context.Context)              { /* nothing to refresh */ }
-func (NoSource) Gauges(string, GaugeYield) bool       { return true }
+func (NoSource) Gauges(_, _ string, _ GaugeYield) bool { return true }
 func (NoSource) Generation(string) uint64             { return 0 }
 func (NoSource) CollectLive(chan<- prometheus.Metric) { /* no series */ }
 
@@ -91,7 +95,7 @@ func (gaugesCollector) Describe(chan<- *prometheus.Desc) {}
 func (c gaugesCollector) Collect(ch chan<- prometheus.Metric) {
 	descs := map[string]*prometheus.Desc{}
 	for _, part := range c.parts {
-		c.src.Gauges(part, func(name, help string, labelNames, labelValues []string, values []float64) bool {
+		c.src.Gauges(part, "", func(name, help string, labelNames, labelValues []string, values []float64) bool {
 			d := descs[name]
 			if d == nil {
 				d = prometheus.NewDesc(name, help, labelNames, nil)

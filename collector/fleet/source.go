@@ -33,9 +33,9 @@ func (f *Fleet) Refresh(ctx context.Context) {
 
 // Gauges hands over every company's gauges of the part; the site series
 // start with kinsta_company_info of the configured companies.
-func (f *Fleet) Gauges(part string, yield collector.GaugeYield) bool {
+func (f *Fleet) Gauges(part, family string, yield collector.GaugeYield) bool {
 	st := f.state.Load()
-	if part == collector.SitesPart {
+	if part == collector.SitesPart && (family == "" || family == companyInfoName) {
 		var labels []string
 		var values []float64
 		for _, e := range st.entries {
@@ -48,7 +48,7 @@ func (f *Fleet) Gauges(part string, yield collector.GaugeYield) bool {
 		}
 	}
 	for _, e := range st.entries {
-		if !e.run.exp.Gauges(part, yield) {
+		if !e.run.exp.Gauges(part, family, yield) {
 			return false
 		}
 	}
@@ -119,12 +119,12 @@ type Target struct {
 func (t *Target) Refresh(ctx context.Context) { t.exp.Refresh(ctx) }
 
 // Gauges hands over the company's gauges of the part.
-func (t *Target) Gauges(part string, yield collector.GaugeYield) bool {
-	if t.info && part == collector.SitesPart &&
+func (t *Target) Gauges(part, family string, yield collector.GaugeYield) bool {
+	if t.info && part == collector.SitesPart && (family == "" || family == companyInfoName) &&
 		!yield(companyInfoName, companyInfoHelp, companyInfoLabels, []string{t.ID, t.Name}, []float64{1}) {
 		return false
 	}
-	return t.exp.Gauges(part, yield)
+	return t.exp.Gauges(part, family, yield)
 }
 
 // Generation is the exporter's: the info series is fixed for a Target.

@@ -22,15 +22,16 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// Which renderings stay cached: only those Prometheus asks for, the text
-// formats its default Accept headers negotiate (text 0.0.4, OpenMetrics
-// 0.0.1 and 1.0.0, which render alike) with gzip or without: at most four
-// per generation, and nothing else can evict them. Any other variant
-// (protobuf, its text forms) is odd: streamed to the request that asks,
-// inside its in-flight slot, one family at a time (stream.go), and never
-// kept. Renderings can be tens of megabytes, and any client picks its
-// Accept header.
-const maxKeptVariants = 4
+// Which renderings stay cached: only those Prometheus asks for, gzip in
+// the text formats its default Accept headers negotiate (text 0.0.4,
+// OpenMetrics 0.0.1 and 1.0.0, which render alike): at most two per
+// generation, a few megabytes, and nothing else can evict them. Identity
+// text is streamed from the rows to each request that asks for it (a
+// cached copy would be the whole exposition uncompressed, tens of
+// megabytes at 10,000 sites: half of the exporter's memory), as is any
+// other variant (protobuf, its text forms, name[] selections): stream.go.
+// Any client picks its Accept header; none can make a rendering stay.
+const maxKeptVariants = 2
 
 // compressionLevel of the cached part: it is compressed once per generation
 // and sent many times, so the default level's smaller output pays.
@@ -44,9 +45,10 @@ type Cache struct {
 	gatherer prometheus.Gatherer // the part as const metrics, for protobuf
 	errorLog Logger
 
-	// One identity render at a time (gzip ones from the rows are chunked),
-	// and apart from them one odd request (stream.go): that bounds the
-	// memory of renders, and odd requests never queue ahead of Prometheus'.
+	// One whole identity render at a time (rows that need a gather; gzip
+	// ones from the rows are chunked), and apart from them one odd request
+	// (stream.go): that bounds the memory of renders, and odd requests never
+	// queue ahead of Prometheus'.
 	renderMu sync.Mutex
 	oddTurn  chan struct{} // one odd (streamed) request at a time
 
@@ -74,6 +76,9 @@ type variant struct {
 
 // kept reports whether v is one of the variants that stay cached.
 func (v variant) kept() bool {
+	if !v.gzip {
+		return false
+	}
 	switch v.format.FormatType() {
 	case expfmt.TypeTextPlain:
 		return true
@@ -144,47 +149,25 @@ func (c *Cache) get(format expfmt.Format, gz bool) *rendering {
 	}
 	c.mu.Unlock()
 
-	e.once.Do(func() { e.r.Store(c.render(v, gen)) })
+	e.once.Do(func() { e.r.Store(c.render(v)) })
 	return e.r.Load()
 }
 
-// peek returns the finished rendering of v in generation gen, or nil.
-func (c *Cache) peek(v variant, gen uint64) *rendering {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e := c.entries[v]; e != nil && c.valid && c.gen == gen {
-		return e.r.Load()
-	}
-	return nil
-}
-
-// render encodes a kept variant. Renders that hold a whole identity
-// rendering in memory take renderMu, so that one at a time does; a gzip
-// rendering is compressed from the rows chunk by chunk, or from the
-// identity rendering of its format when that is cached already.
-func (c *Cache) render(v variant, gen uint64) *rendering {
+// render compresses a kept (gzip) variant straight from the rows, chunk by
+// chunk, so that the identity rendering is never whole in memory; only
+// rows that need a gather (see rows) are rendered whole first, one such
+// render at a time (renderMu).
+func (c *Cache) render(v variant) *rendering {
 	c.mu.Lock()
 	c.renders++
 	c.mu.Unlock()
 
-	plain := variant{v.format, false}
-	if !v.gzip {
-		c.renderMu.Lock()
-		defer c.renderMu.Unlock()
-		return c.encode(plain)
+	if r := c.encodeRowsGzip(v.format); r != nil {
+		return r
 	}
-	r := c.peek(plain, gen)
-	if r == nil {
-		// Straight from the rows into the compressor: the identity
-		// rendering is never whole in memory, so this needs no renderMu,
-		// and Prometheus' gzip render never waits behind an identity one.
-		if r := c.encodeRowsGzip(v.format); r != nil {
-			return r
-		}
-		c.renderMu.Lock()
-		defer c.renderMu.Unlock()
-		r = c.encode(plain)
-	}
+	c.renderMu.Lock()
+	defer c.renderMu.Unlock()
+	r := c.encode(variant{v.format, false})
 	d := newDeflater()
 	for body := r.body; len(body) > 0; {
 		n := min(len(body), deflateChunk)
@@ -196,18 +179,11 @@ func (c *Cache) render(v variant, gen uint64) *rendering {
 	return z
 }
 
-// encode renders in one format, recording where each family is: directly
-// from the part's rows in the text formats, else by gathering.
+// encode renders rows that only a gather handles (see rows) in one format,
+// whole, recording where each family is.
 func (c *Cache) encode(v variant) *rendering {
 	c.mu.Lock()
 	hint := c.sizes[v]
-	c.mu.Unlock()
-	if r := c.encodeRows(v, hint); r != nil {
-		c.keepSize(v, len(r.body))
-		return r
-	}
-
-	c.mu.Lock()
 	c.gathers++
 	c.mu.Unlock()
 	mfs, err := c.gatherer.Gather()

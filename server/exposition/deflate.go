@@ -33,20 +33,24 @@ type deflateJob struct {
 	owned bool // in came from buffer: recycle it
 }
 
+// renderFlatePool keeps the compressors of renders: one costs about a
+// megabyte of tables, and every render of every part needs one per CPU.
+var renderFlatePool = sync.Pool{New: func() any {
+	zw, _ := flate.NewWriter(nil, compressionLevel) // only fails for a bad level
+	return zw
+}}
+
 func newDeflater() *deflater {
 	workers := runtime.GOMAXPROCS(0)
 	d := &deflater{jobs: make(chan deflateJob, workers), free: make(chan []byte, 2*workers+1)}
 	for range workers {
 		d.wg.Go(func() {
-			var zw *flate.Writer
+			zw := renderFlatePool.Get().(*flate.Writer)
+			defer renderFlatePool.Put(zw)
 			for job := range d.jobs {
 				var out bytes.Buffer
 				out.Grow(len(job.in)/4 + 64)
-				if zw == nil {
-					zw, _ = flate.NewWriter(&out, compressionLevel) // only fails for a bad level
-				} else {
-					zw.Reset(&out)
-				}
+				zw.Reset(&out)
 				zw.Write(job.in) // to a bytes.Buffer: cannot fail
 				zw.Flush()
 				*job.out = out.Bytes()

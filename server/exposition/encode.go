@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math"
 	"strconv"
-	"strings"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -108,19 +107,22 @@ func legacyLabelName(s string) bool {
 }
 
 // appendEscaped escapes backslash and newline, and the double quote when
-// quote is set, as expfmt's escapers do.
+// quote is set, as expfmt's escapers do. Almost no value needs escaping,
+// and looking for a byte that does is most of the cost of writing rows as
+// text, so that test goes eight bytes at a time (plainText) before any
+// byte-wise work.
 func appendEscaped(b []byte, s string, quote bool) []byte {
-	special := "\\\n"
-	if quote {
-		special = "\\\n\""
+	if plainText(s, quote) {
+		return append(b, s...)
 	}
-	for {
-		i := strings.IndexAny(s, special)
-		if i < 0 {
-			return append(b, s...)
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' && c != '\n' && (c != '"' || !quote) {
+			continue
 		}
-		b = append(b, s[:i]...)
-		switch s[i] {
+		b = append(b, s[start:i]...)
+		switch c {
 		case '\\':
 			b = append(b, '\\', '\\')
 		case '\n':
@@ -128,8 +130,49 @@ func appendEscaped(b []byte, s string, quote bool) []byte {
 		case '"':
 			b = append(b, '\\', '"')
 		}
-		s = s[i+1:]
+		start = i + 1
 	}
+	return append(b, s[start:]...)
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainText reports whether s has no backslash, no newline, and, when
+// quote is set, no double quote. Eight bytes at a time: maybeZero flags a
+// word that may hold one of them (never missing one), and only such a word
+// is looked at byte by byte.
+func plainText(s string, quote bool) bool {
+	third := uint64(ones * '\\') // without quote, the backslash test again
+	if quote {
+		third = ones * '"'
+	}
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if maybeZero(w^(ones*'\\'))|maybeZero(w^(ones*'\n'))|maybeZero(w^third) != 0 && !plainBytes(s[i:i+8], quote) {
+			return false
+		}
+	}
+	return plainBytes(s[i:], quote)
+}
+
+func plainBytes(s string, quote bool) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c == '\n' || c == '"' && quote {
+			return false
+		}
+	}
+	return true
+}
+
+// maybeZero has a high bit set in w if a byte of w is zero (and may have
+// some where none is: the word is then checked byte by byte).
+func maybeZero(w uint64) uint64 {
+	return (w - ones) & ^w & highs
 }
 
 // appendFloat formats a sample value as expfmt's writeFloat (text) or

@@ -3,6 +3,7 @@ package exposition
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -91,4 +92,32 @@ func FuzzAppendGauges(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name, help, label, value string, v float64) {
 		checkAppendGauges(t, gaugeFamily(name, help, v, label, value, "second", value+help))
 	})
+}
+
+// TestAppendEscaped compares the word-at-a-time escaping with expfmt's
+// replacers' rules, for every special byte at every position of a word and
+// around it, and for bytes next to the special ones (a word test that
+// confused them would pass '[' or '#' through the slow path, or worse, miss
+// a quote).
+func TestAppendEscaped(t *testing.T) {
+	label := strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
+	help := strings.NewReplacer(`\`, `\\`, "\n", `\n`)
+	for _, special := range []byte{'\\', '\n', '"', '[', ']', '#', '!', 0, 0x80, 0xdc, 0xff, 'a'} {
+		for n := 0; n <= 19; n++ {
+			for at := 0; at < n; at++ {
+				b := []byte(strings.Repeat("x", n))
+				b[at] = special
+				s := string(b)
+				if got, want := string(appendEscaped(nil, s, true)), label.Replace(s); got != want {
+					t.Fatalf("label %q: %q, want %q", s, got, want)
+				}
+				if got, want := string(appendEscaped(nil, s, false)), help.Replace(s); got != want {
+					t.Fatalf("help %q: %q, want %q", s, got, want)
+				}
+				if plain := plainText(s, true); plain != (label.Replace(s) == s) {
+					t.Fatalf("plainText(%q) = %v", s, plain)
+				}
+			}
+		}
+	}
 }

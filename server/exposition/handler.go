@@ -106,16 +106,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	format := negotiated.WithEscapingScheme(model.UnderscoreEscaping)
 	gz := acceptsGzip(req)
 	filter := nameFilter(req)
-	if !variantOf(format, gz).kept() {
+	if filter != nil || !variantOf(format, gz).kept() {
 		h.serveStreamed(req.Context(), w, negotiated, format, gz, filter)
 		return
 	}
-	// Concurrent requests share one render of each cached part. A name[]
-	// request picks families out of the identity renderings.
+	// Concurrent requests share one render of each cached part.
 	cached := make([]*rendering, len(h.caches))
 	cachedFamilies := 0
 	for i, c := range h.caches {
-		cached[i] = c.get(format, gz && filter == nil)
+		cached[i] = c.get(format, gz)
 		cachedFamilies += len(cached[i].names)
 	}
 
@@ -131,14 +130,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	defer putBuffer(live)
 	enc := expfmt.NewEncoder(live, format)
 	for _, mf := range mfs {
-		name := mf.GetName()
-		if inAny(cached, name) {
-			if !h.clashed.Swap(true) {
-				h.logf("error: live metric family %q is also in the cached part; dropping the live one", name)
-			}
-			continue
-		}
-		if _, ok := filter[name]; filter != nil && !ok {
+		if inAny(cached, mf.GetName()) {
+			h.clash(mf.GetName())
 			continue
 		}
 		if err := enc.Encode(mf); err != nil {
@@ -149,79 +142,51 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		closer.Close() // OpenMetrics: the one "# EOF", after both parts
 	}
 
-	// The uncompressed response is parts; with gzip, prefix (DEFLATE) comes first.
-	var parts [][]byte
-	switch {
-	case filter != nil:
-		for _, r := range cached {
-			for _, f := range r.families {
-				if _, ok := filter[f.name]; ok {
-					parts = append(parts, r.body[f.start:f.end])
-				}
-			}
-		}
-	case !gz:
-		for _, r := range cached {
-			parts = append(parts, r.body)
-		}
-	}
-	parts = append(parts, live.Bytes())
-
-	hdr := w.Header()
-	hdr.Add("Vary", "Accept")
-	hdr.Add("Vary", "Accept-Encoding")
-	hdr.Set("Content-Type", string(negotiated))
-	if !gz {
-		n := 0
-		for _, p := range parts {
-			n += len(p)
-		}
-		hdr.Set("Content-Length", strconv.Itoa(n))
-		for _, p := range parts {
-			if _, err := w.Write(p); err != nil {
-				return // the client went away
-			}
-		}
-		return
-	}
-
-	// The cached parts' DEFLATE streams, byte-aligned, concatenate into one.
-	var prefix [][]byte
+	// The cached parts' DEFLATE streams, byte-aligned, concatenate into one;
+	// the live part follows as the final blocks.
 	var crc uint32
 	var size int64
-	if filter == nil {
-		for _, r := range cached {
-			prefix = append(prefix, r.body)
-			crc = crc32Combine(crc, r.crc, r.size)
-			size += r.size
-		}
+	out := [][]byte{gzipHeader}
+	for _, r := range cached {
+		out = append(out, r.body)
+		crc = crc32Combine(crc, r.crc, r.size)
+		size += r.size
 	}
 	z := getBuffer()
 	defer putBuffer(z)
 	zw := flatePool.Get().(*flate.Writer)
 	zw.Reset(z)
-	for _, p := range parts {
-		zw.Write(p) // to a bytes.Buffer: cannot fail
-		crc = crc32.Update(crc, crc32.IEEETable, p)
-		size += int64(len(p))
-	}
-	zw.Close() // the final block
+	zw.Write(live.Bytes()) // to a bytes.Buffer: cannot fail
+	zw.Close()             // the final block
 	flatePool.Put(zw)
+	crc = crc32.Update(crc, crc32.IEEETable, live.Bytes())
+	size += int64(live.Len())
 	var trailer [8]byte
 	binary.LittleEndian.PutUint32(trailer[:4], crc)
 	binary.LittleEndian.PutUint32(trailer[4:], uint32(size)) // ISIZE is the size modulo 2^32
+	out = append(out, z.Bytes(), trailer[:])
 
-	out := append(append([][]byte{gzipHeader}, prefix...), z.Bytes(), trailer[:])
 	n := 0
 	for _, p := range out {
 		n += len(p)
 	}
+	hdr := w.Header()
+	hdr.Add("Vary", "Accept")
+	hdr.Add("Vary", "Accept-Encoding")
+	hdr.Set("Content-Type", string(negotiated))
 	hdr.Set("Content-Encoding", "gzip")
 	hdr.Set("Content-Length", strconv.Itoa(n))
 	for _, p := range out {
 		if _, err := w.Write(p); err != nil {
-			return
+			return // the client went away
 		}
+	}
+}
+
+// clash logs, once, that a live family has the name of a cached one.
+func (h *handler) clash(name string) {
+	if !h.clashed.Swap(true) {
+		h.logf("error: live metric family %q is also in the cached part; dropping the live one", name)
 	}
 }
 

@@ -9,15 +9,25 @@ import (
 )
 
 // Rendering a part from the rows a collector.Source hands over, in the
-// text formats, without building metrics: the common case of every scrape
-// that finds a new generation.
+// text formats, without building metrics: every scrape that finds a new
+// generation, and every identity one.
+//
+// A part's rows come in pieces (a background collector hands over one per
+// family and work item: tens of thousands at 10,000 sites), and the
+// exposition wants each family's series together. Rather than hold
+// references to every piece per request, a first pass over the rows
+// (index) finds the families, and each family is then written in a pass of
+// its own that skips the others' pieces: a few cheap passes, and memory
+// that does not grow with the part. Handing over the rows again is cheap:
+// a source keeps them ready (collector.Source).
 
-// rowFamily is one family handed over by the source, possibly in several
-// pieces (one per company).
+// rowFamily is one family handed over by the source.
 type rowFamily struct {
 	help       string
 	labelNames []string
-	parts      []rowPart
+	// parts are the family's pieces, collected by familyParts for the odd
+	// formats only, one family at a time.
+	parts []rowPart
 }
 
 type rowPart struct {
@@ -25,13 +35,13 @@ type rowPart struct {
 	values []float64
 }
 
-// rowSet is what the source handed over, by family name.
+// rowSet is what a first pass over the source's rows found, by family name.
 type rowSet struct {
-	names    []string // sorted, as Gather sorts families
+	names    []string // sorted, as Gather sorts families; only those with series
 	families map[string]*rowFamily
 }
 
-// collectRows takes the part's rows for a text format, or returns false
+// collectRows indexes the part's rows for a text format, or returns false
 // when the format or the data does not allow rendering without gathering.
 func (c *Cache) collectRows(format expfmt.Format) (rs rowSet, om, ok bool) {
 	fast, om := fastFormat(format)
@@ -42,13 +52,14 @@ func (c *Cache) collectRows(format expfmt.Format) (rs rowSet, om, ok bool) {
 	return rs, om, ok
 }
 
-// rows takes the part's rows, or returns false when the data has what only
-// a gather handles: a name that is not a legacy one, or families that
+// rows indexes the part's families, or returns false when the data has what
+// only a gather handles: a name that is not a legacy one, or families that
 // disagree.
 func (c *Cache) rows() (rs rowSet, ok bool) {
 	rs.families = map[string]*rowFamily{}
+	withSeries := map[string]bool{}
 	valid := true
-	complete := c.source.Gauges(c.part, func(name, help string, labelNames, labelValues []string, values []float64) bool {
+	complete := c.source.Gauges(c.part, "", func(name, help string, labelNames, labelValues []string, values []float64) bool {
 		f := rs.families[name]
 		switch {
 		case f == nil:
@@ -66,68 +77,44 @@ func (c *Cache) rows() (rs rowSet, ok bool) {
 			valid = false
 			return false
 		}
-		if len(values) > 0 {
-			f.parts = append(f.parts, rowPart{labelValues, values})
+		if len(values) > 0 && !withSeries[name] {
+			withSeries[name] = true
+			rs.names = append(rs.names, name) // as Gather: no family without series
 		}
 		return true
 	})
 	if !complete || !valid {
 		return rs, false
 	}
-	for name, f := range rs.families {
-		if len(f.parts) > 0 { // as Gather: no family without series
-			rs.names = append(rs.names, name)
-		}
-	}
 	slices.Sort(rs.names)
 	return rs, true
 }
 
-// estimate is about the size of the rows' text exposition: a little more
-// unless values need many digits or label values escaping.
-func (rs rowSet) estimate() int {
-	n := 0
-	for _, name := range rs.names {
-		f := rs.families[name]
-		n += 2*len(name) + len(f.help) + 24
-		perSeries := len(name) + 2 + 8 // braces, space, newline, a short value
-		for _, l := range f.labelNames {
-			perSeries += len(l) + 4
+// eachPart calls fn with every piece of family name's rows, in a pass of
+// its own, until fn returns false. Pieces that do not fit the family
+// (the source changed since rows indexed it) are skipped.
+func (c *Cache) eachPart(name string, f *rowFamily, fn func(rowPart) bool) bool {
+	return c.source.Gauges(c.part, name, func(n, _ string, _, labelValues []string, values []float64) bool {
+		if n != name || len(values) == 0 || len(labelValues) != len(values)*len(f.labelNames) {
+			return true
 		}
-		for _, p := range f.parts {
-			n += perSeries * len(p.values)
-			for _, v := range p.labels {
-				n += len(v)
-			}
-		}
-	}
-	return n + n/32
+		return fn(rowPart{labelValues, values})
+	})
 }
 
-// encodeRows renders the part's rows in a text format as expfmt would
+// familyParts collects family name's pieces into f.parts.
+func (c *Cache) familyParts(name string, f *rowFamily) {
+	f.parts = f.parts[:0]
+	c.eachPart(name, f, func(p rowPart) bool {
+		f.parts = append(f.parts, p)
+		return true
+	})
+}
+
+// encodeRowsGzip renders the part's rows in a text format, as expfmt would
 // encode what Collect sends (families sorted by name, series in the order
-// handed over), or returns nil when collectRows declines: then the cache
-// gathers.
-func (c *Cache) encodeRows(v variant, hint int) *rendering {
-	rs, om, ok := c.collectRows(v.format)
-	if !ok {
-		return nil
-	}
-	r := &rendering{names: make(map[string]struct{}, len(rs.names)), families: make([]familyRange, 0, len(rs.names))}
-	// One allocation of about the right size: growing by doubling would
-	// allocate twice the exposition, at 10,000 sites 17 MB more.
-	b := make([]byte, 0, max(hint+hint/16, rs.estimate()))
-	for _, name := range rs.names {
-		start := len(b)
-		b = appendRows(b, name, rs.families[name], om, nil)
-		r.names[name] = struct{}{}
-		r.families = append(r.families, familyRange{name, start, len(b)})
-	}
-	r.body = trim(b)
-	return r
-}
-
-// encodeRowsGzip is encodeRows compressed on the fly, chunk by chunk.
+// handed over), compressed on the fly chunk by chunk; or returns nil when
+// collectRows declines: then the cache gathers.
 func (c *Cache) encodeRowsGzip(format expfmt.Format) *rendering {
 	rs, om, ok := c.collectRows(format)
 	if !ok {
@@ -144,7 +131,7 @@ func (c *Cache) encodeRowsGzip(format expfmt.Format) *rendering {
 		return d.buffer()
 	}
 	for _, name := range rs.names {
-		b = appendRows(b, name, rs.families[name], om, flush)
+		b = c.appendFamily(b, name, rs.families[name], om, flush)
 		r.names[name] = struct{}{}
 	}
 	d.writeOwned(b)
@@ -164,35 +151,47 @@ func validLabelNames(names []string) bool {
 	return true
 }
 
-// appendRows writes one family as appendGauges does. flush, when set, is
-// called after every series and returns the buffer to go on with.
-func appendRows(b []byte, name string, f *rowFamily, om bool, flush func([]byte) []byte) []byte {
-	b = append(b, "# HELP "...)
-	b = append(b, name...)
-	b = append(b, ' ')
-	b = appendEscaped(b, f.help, om)
-	b = append(b, "\n# TYPE "...)
-	b = append(b, name...)
-	b = append(b, " gauge\n"...)
-	// Labels in name order, as client_golang sorts a metric's label pairs.
+// appendFamily writes one family as appendGauges does, its HELP and TYPE
+// lines with its first series (a family whose rows went away since rows
+// indexed it is left out). flush is called after every series and returns
+// the buffer to go on with, or nil to stop: then appendFamily returns nil.
+func (c *Cache) appendFamily(b []byte, name string, f *rowFamily, om bool, flush func([]byte) []byte) []byte {
+	// Labels in name order, as client_golang sorts a metric's label pairs;
+	// each label's text up to its value is the same for every series.
 	arity := len(f.labelNames)
 	order := make([]int, arity)
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(x, y int) int { return strings.Compare(f.labelNames[x], f.labelNames[y]) })
-	for _, p := range f.parts {
-		for i, value := range p.values {
+	prefixes := make([]string, arity)
+	for k, j := range order {
+		sep := ","
+		if k == 0 {
+			sep = name + "{"
+		}
+		prefixes[k] = sep + f.labelNames[j] + `="`
+	}
+	header := false
+	c.eachPart(name, f, func(p rowPart) bool {
+		if !header {
+			header = true
+			b = append(b, "# HELP "...)
 			b = append(b, name...)
+			b = append(b, ' ')
+			b = appendEscaped(b, f.help, om)
+			b = append(b, "\n# TYPE "...)
+			b = append(b, name...)
+			b = append(b, " gauge\n"...)
+		}
+		for i, value := range p.values {
+			if arity == 0 {
+				b = append(b, name...)
+			}
+			labels := p.labels[i*arity : (i+1)*arity]
 			for k, j := range order {
-				if k == 0 {
-					b = append(b, '{')
-				} else {
-					b = append(b, ',')
-				}
-				b = append(b, f.labelNames[j]...)
-				b = append(b, '=', '"')
-				b = appendEscaped(b, p.labels[i*arity+j], true)
+				b = append(b, prefixes[k]...)
+				b = appendEscaped(b, labels[j], true)
 				b = append(b, '"')
 			}
 			if arity > 0 {
@@ -202,9 +201,12 @@ func appendRows(b []byte, name string, f *rowFamily, om bool, flush func([]byte)
 			b = appendFloat(b, value, om)
 			b = append(b, '\n')
 			if flush != nil {
-				b = flush(b)
+				if b = flush(b); b == nil {
+					return false
+				}
 			}
 		}
-	}
+		return true
+	})
 	return b
 }
