@@ -63,10 +63,10 @@ func Parts(enabled map[string]time.Duration) []string {
 // --web.probe-only, where companies are served on /probe only.
 type NoSource struct{}
 
-func (NoSource) Refresh(context.Context)              { /* nothing to refresh */ }
+func (NoSource) Refresh(context.Context)               { /* nothing to refresh */ }
 func (NoSource) Gauges(_, _ string, _ GaugeYield) bool { return true }
-func (NoSource) Generation(string) uint64             { return 0 }
-func (NoSource) CollectLive(chan<- prometheus.Metric) { /* no series */ }
+func (NoSource) Generation(string) uint64              { return 0 }
+func (NoSource) CollectLive(chan<- prometheus.Metric)  { /* no series */ }
 
 // LiveCollector is src's live series as an unchecked prometheus.Collector,
 // to register next to the process's own collectors.
