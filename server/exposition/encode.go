@@ -149,15 +149,25 @@ func plainText(s string, quote bool) bool {
 	if quote {
 		third = ones * '"'
 	}
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if maybeZero(w^(ones*'\\'))|maybeZero(w^(ones*'\n'))|maybeZero(w^third) != 0 && !plainBytes(s[i:i+8], quote) {
+	if len(s) < 8 {
+		return plainBytes(s, quote)
+	}
+	// Words at 0, 8, ..., and one more ending at the end (overlapping the
+	// one before it unless the length is a multiple of eight).
+	for i := 0; ; i += 8 {
+		if i > len(s)-8 {
+			i = len(s) - 8
+		}
+		t := s[i : i+8]
+		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		if maybeZero(w^(ones*'\\'))|maybeZero(w^(ones*'\n'))|maybeZero(w^third) != 0 && !plainBytes(t, quote) {
 			return false
 		}
+		if i == len(s)-8 {
+			return true
+		}
 	}
-	return plainBytes(s[i:], quote)
 }
 
 func plainBytes(s string, quote bool) bool {

@@ -21,7 +21,7 @@ import (
 
 // streamChunk is how much text a streamed request renders before writing
 // it out: large enough that writes are few, small next to the exposition.
-const streamChunk = 256 << 10
+const streamChunk = 128 << 10
 
 var chunkPool = sync.Pool{New: func() any {
 	b := make([]byte, 0, streamChunk+streamChunk/4)
