@@ -199,13 +199,13 @@ func (c *extensionsCollector) companySeries(req *request, inv kinsta.CompanyExte
 	}
 	if req.inv != nil {
 		for _, s := range req.inv.sites {
-			for _, env := range s.Environments {
-				e := envs[env.ID]
+			for _, env := range s.envs {
+				e := envs[env.id]
 				for _, st := range e.statuses {
-					m.gauge(c.d.envByStatus, float64(e.byStatus[st]), req.company, s.ID, env.ID, st)
+					m.gauge(c.d.envByStatus, float64(e.byStatus[st]), req.company, s.id, env.id, st)
 				}
-				m.gauge(c.d.envUpdates, float64(e.updates), req.company, s.ID, env.ID)
-				m.gauge(c.d.envVulnerable, float64(e.vulnerable), req.company, s.ID, env.ID)
+				m.gauge(c.d.envUpdates, float64(e.updates), req.company, s.id, env.id)
+				m.gauge(c.d.envVulnerable, float64(e.vulnerable), req.company, s.id, env.id)
 			}
 		}
 	}

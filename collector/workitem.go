@@ -68,8 +68,20 @@ type result struct {
 // live one, all a work item needs, so that it keeps no other text of the
 // answer alive.
 type inventory struct {
-	sites   []kinsta.Site
+	sites   []inventorySite
 	envSite map[string]string // environment id -> site id
+}
+
+// inventorySite is a site's id and its environments', a few dozen bytes
+// rather than a whole kinsta.Site per site.
+type inventorySite struct {
+	id   string
+	envs []inventoryEnv
+}
+
+type inventoryEnv struct {
+	id   string
+	live bool // isLiveEnvironment
 }
 
 func newInventory(sites []kinsta.Site) *inventory {
@@ -80,7 +92,7 @@ func newInventory(sites []kinsta.Site) *inventory {
 			continue
 		}
 		seenSites[s.ID] = true
-		envs := make([]kinsta.Environment, 0, len(s.Environments))
+		envs := make([]inventoryEnv, 0, len(s.Environments))
 		for _, env := range s.Environments {
 			if env.ID == "" {
 				continue
@@ -89,13 +101,9 @@ func newInventory(sites []kinsta.Site) *inventory {
 				continue
 			}
 			inv.envSite[env.ID] = s.ID
-			kept := kinsta.Environment{ID: env.ID}
-			if isLiveEnvironment(env) {
-				kept.Name = env.Name // for scopeLiveEnvironment; short, then
-			}
-			envs = append(envs, kept)
+			envs = append(envs, inventoryEnv{id: env.ID, live: isLiveEnvironment(env)})
 		}
-		inv.sites = append(inv.sites, kinsta.Site{ID: s.ID, Environments: envs})
+		inv.sites = append(inv.sites, inventorySite{id: s.ID, envs: envs})
 	}
 	return inv
 }
@@ -107,17 +115,17 @@ func (inv *inventory) targets(collector, company string, sc scope) []target {
 	case scopeSite:
 		out := make([]target, 0, len(inv.sites))
 		for _, s := range inv.sites {
-			out = append(out, target{collector: collector, company: company, siteID: s.ID})
+			out = append(out, target{collector: collector, company: company, siteID: s.id})
 		}
 		return out
 	case scopeEnvironment, scopeLiveEnvironment:
 		out := make([]target, 0, len(inv.envSite))
 		for _, s := range inv.sites {
-			for _, env := range s.Environments {
-				if sc == scopeLiveEnvironment && !isLiveEnvironment(env) {
+			for _, env := range s.envs {
+				if sc == scopeLiveEnvironment && !env.live {
 					continue
 				}
-				out = append(out, target{collector: collector, company: company, siteID: s.ID, envID: env.ID})
+				out = append(out, target{collector: collector, company: company, siteID: s.id, envID: env.id})
 			}
 		}
 		return out
