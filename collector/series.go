@@ -122,16 +122,6 @@ func (s *series) len() int {
 	return n
 }
 
-// gaugeFamilies hands the gauges to yield; false when yield asked to stop.
-func (s *series) gaugeFamilies(yield GaugeYield) bool {
-	for _, g := range s.gauges {
-		if len(g.rows.values) > 0 && !yield(g.family.name, g.family.help, g.family.labels, g.rows.labels, g.rows.values) {
-			return false
-		}
-	}
-	return true
-}
-
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 // orUnknown stands in for an empty label value the API left out.
