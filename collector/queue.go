@@ -37,7 +37,7 @@ func (q *queue) Pop() any {
 
 func (r *refresher) addItem(t target, now time.Time) {
 	r.seq++
-	it := &item{target: t, reg: r.byName[t.collector], seq: r.seq, added: now}
+	it := &item{target: t, reg: r.byName[t.collector], seq: r.seq, added: now.UnixNano()}
 	if st := r.states[stateKey{t.collector, t.company}]; st != nil && st.disabledUntil.After(now) {
 		it.next = st.disabledUntil
 	}

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -95,9 +94,30 @@ func (s *series) limit(maxLen int, u budget) limitHits {
 			}
 			hits[over]++
 		}
-		g.rows.labels, g.rows.values = slices.Clip(g.rows.labels[:keep*arity]), slices.Clip(g.rows.values[:keep])
+		g.rows.labels, g.rows.values = g.rows.labels[:keep*arity], g.rows.values[:keep]
 	}
+	s.compact()
 	return hits
+}
+
+// compact moves the gauges' rows into one array of label values and one of
+// values, exactly as long as the rows: rows grown by append carry up to
+// twice their length in capacity, and there are tens of thousands of
+// items' series, which a scrape renders by reading each item's rows, then
+// better from one place than from several.
+func (s *series) compact() {
+	nl, nv := 0, 0
+	for _, g := range s.gauges {
+		nl, nv = nl+len(g.rows.labels), nv+len(g.rows.values)
+	}
+	labels, values := make([]string, 0, nl), make([]float64, 0, nv)
+	gauges := make([]familyRows, len(s.gauges))
+	for i, g := range s.gauges {
+		l, v := len(labels), len(values)
+		labels, values = append(labels, g.rows.labels...), append(values, g.rows.values...)
+		gauges[i] = familyRows{family: g.family, rows: gaugeRows{labels: labels[l:len(labels):len(labels)], values: values[v:len(values):len(values)]}}
+	}
+	s.gauges = gauges
 }
 
 // bytes is about the size of the gauges' text exposition, for

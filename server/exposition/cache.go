@@ -1,14 +1,16 @@
 // Package exposition serves a metrics exposition in two parts: a large part
-// that changes only when the exporter's cached data changes, encoded once per
-// generation of that data (per format and content encoding) and then written
-// out as bytes, and a small live part (Go runtime, process, build info, API
-// request counters, the handler's own counters) gathered and encoded on every
-// request. It knows client_golang and expfmt, not HTTP routing.
+// that changes only when the exporter's cached data changes, kept as rows
+// and, in the gzip text formats Prometheus asks for, encoded once per
+// generation of that data and then written out as bytes (any other answer is
+// streamed from the rows), and a small live part (Go runtime, process, build
+// info, API request counters, the handler's own counters) gathered and
+// encoded on every request. It knows client_golang and expfmt, not HTTP
+// routing.
 //
 // Why: gathering tens of thousands of const metrics on every scrape costs a
 // full copy of them per concurrent scrape; at 10,000 sites that is seconds of
 // CPU and hundreds of megabytes per scrape. Encoded once, a scrape only copies
-// bytes.
+// bytes; streamed from rows, it holds a chunk of them at a time.
 package exposition
 
 import (

@@ -24,8 +24,10 @@ type HandlerOpts struct {
 	ErrorLog Logger
 }
 
-// Handler serves the caches' renderings, in order, followed by live's
-// families, freshly gathered, as one exposition. It negotiates like
+// Handler serves the caches' parts, in order, followed by live's families,
+// freshly gathered, as one exposition: the gzip text formats Prometheus asks
+// for from the caches' renderings, everything else streamed from the rows
+// (stream.go). It negotiates like
 // promhttp.HandlerFor with EnableOpenMetrics: the format (OpenMetrics only
 // when the client offers it, protobuf, text, with the escaping scheme asked
 // for) from Accept, gzip from Accept-Encoding, and honours name[] query

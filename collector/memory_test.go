@@ -1,0 +1,42 @@
+package collector
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// There are tens of thousands of work items at 10,000 sites (four per site
+// at the default flags): an item that grows past the 256-byte size class
+// costs 32 bytes more each, about 2 MB there.
+func TestItemSizeClass(t *testing.T) {
+	if size := unsafe.Sizeof(item{}); size > 256 {
+		t.Errorf("item is %d bytes, over the 256-byte size class", size)
+	}
+}
+
+// A refresh's series end up in one array of label values and one of
+// values, exactly as long as the rows, whatever append left in capacity.
+func TestSeriesCompact(t *testing.T) {
+	a := newGaugeFamily("test_a", "A.", "x", "y")
+	b := newGaugeFamily("test_b", "B.", "z")
+	var s series
+	for i := range 5 {
+		s.gauge(a, float64(i), "x", string(rune('a'+i)))
+		s.gauge(b, float64(i), string(rune('a'+i)))
+	}
+	before := s.len()
+	s.limit(1<<10, budget{maxSeries: 100, maxBytes: 1 << 20})
+	if s.len() != before {
+		t.Fatalf("%d series after limit, want %d", s.len(), before)
+	}
+	ga, gb := s.gauges[0].rows, s.gauges[1].rows
+	if cap(ga.labels) != 10 || cap(ga.values) != 5 || cap(gb.labels) != 5 || cap(gb.values) != 5 {
+		t.Fatalf("capacities %d %d %d %d, want the lengths 10 5 5 5", cap(ga.labels), cap(ga.values), cap(gb.labels), cap(gb.values))
+	}
+	if unsafe.Add(unsafe.Pointer(unsafe.SliceData(ga.labels)), len(ga.labels)*int(unsafe.Sizeof(""))) != unsafe.Pointer(unsafe.SliceData(gb.labels)) {
+		t.Error("the families' label values are not in one array")
+	}
+	if ga.labels[9] != "e" || gb.labels[4] != "e" || ga.values[4] != 4 || gb.values[0] != 0 {
+		t.Errorf("rows changed: %q %v %q %v", ga.labels, ga.values, gb.labels, gb.values)
+	}
+}
