@@ -87,7 +87,7 @@ ok() { if awk "BEGIN {exit !($1)}"; then echo "met"; else echo "**not met**"; fi
     echo "| $label | $(awk -v b="${R[$name/size]}" 'BEGIN {printf "%.1f MB", b/1e6}') | $(jget p50_ms <<<"$p") ms, $(jget p99_ms <<<"$p") ms, $(jget max_ms <<<"$p") ms ($(jget requests <<<"$p") scrapes, $(jget errors <<<"$p") errors) | $(ok "$(jget max_ms <<<"$p") < 250 && $(jget errors <<<"$p") == 0") | $(jget requests <<<"$c") ($(jget errors <<<"$c")) | $(mb "${R[$name/hwm]}") MB | $(ok "${R[$name/hwm]} < 204800") |"
   done
   echo
-  echo "Only the renderings Prometheus asks for are kept (text and OpenMetrics, gzip or not); every other variant is encoded for its request, family by family, one such request per cached part at a time, so the cycling clients' protobuf requests queue behind each other (errors are their own 10 s timeouts) and never evict or delay Prometheus' renderings."
+  echo "Only the renderings Prometheus asks for are kept (text and OpenMetrics, with gzip); every other variant is streamed from the rows for its request, family by family (protobuf ones one request per cached part at a time, so the cycling clients' protobuf requests queue behind each other; errors are their own 10 s timeouts), and none evicts Prometheus' renderings. The cycling clients' renders do compete with Prometheus' for the two CPUs."
 } >"$ACCEPT_OUT"
 log "accept: wrote $ACCEPT_OUT"
 cat "$ACCEPT_OUT"
