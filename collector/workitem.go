@@ -150,9 +150,9 @@ func isLiveEnvironment(env kinsta.Environment) bool {
 type item struct {
 	target
 	reg    *registered
-	index  int    // position in the queue; -1 while being refreshed
-	seq    uint64 // creation order, to break ties
-	added  int64  // Unix nanoseconds
+	index  int       // position in the queue; -1 while being refreshed
+	seq    uint64    // creation order, to break ties
+	added  int64     // Unix nanoseconds
 	next   time.Time // due at; zero for never fetched (most overdue of all)
 	state  refreshState
 	series series
