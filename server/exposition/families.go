@@ -60,6 +60,7 @@ func (fw *familyWriter) write(name string, f *rowFamily) error {
 		if err := fw.enc.Encode(familyOf(name, f, order, refs[start:end])); err != nil {
 			return err
 		}
+		yieldCPU()
 	}
 	return nil
 }
@@ -92,6 +93,7 @@ func (fw *familyWriter) writeDelimited(name string, f *rowFamily, order []int, r
 				return err
 			}
 			fw.buf = fw.buf[:0]
+			yieldCPU()
 		}
 	}
 	_, err = fw.w.Write(fw.buf)
