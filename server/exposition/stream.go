@@ -15,7 +15,7 @@ import (
 // gets its exposition written from the part's rows as it goes, never
 // whole in memory and never kept. The text formats (identity text, the
 // usual answer to curl or a browser, and name[] selections) are written
-// by appendRows in chunks, as fast as a render and in a chunk's memory.
+// by appendFamily in chunks, as fast as a render and in a chunk's memory.
 // Odd variants (protobuf and its text forms) are encoded one family at a
 // time, one such request per part at a time. Either way a request costs
 // CPU, inside its in-flight slot, and the kept renderings are not touched.
@@ -25,9 +25,10 @@ import (
 // and each costs a render; Prometheus' scrapes are served from the kept
 // renderings, which a background refresh may make it render again. Go's
 // scheduler has no priorities, but a goroutine that yields often gets less
-// of a busy CPU than one that does not: with a few clients cycling Accept
-// variants on two CPUs, Prometheus' render gets nearly a whole CPU instead
-// of its share among them. A yield costs about a microsecond per 128 KiB.
+// of a busy CPU than one that does not (with four clients cycling Accept
+// variants on two CPUs at the default flags, the median Prometheus-style
+// scrape went from 56 to 22 ms: bench/accept-results.md). A yield costs
+// about a microsecond per 128 KiB.
 func yieldCPU() { runtime.Gosched() }
 
 // streamChunk is how much text a streamed request renders before writing
