@@ -70,6 +70,7 @@ fuzz:
 	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzEnvironmentDomains$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzDecodeResponseCodes$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzDecodeAPIKeys$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
+	$(GO) test ./kinsta -run '^$$' -fuzz '^FuzzStreamCompanyExtensions$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 	$(GO) test ./collector/config -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 	$(GO) test ./server/exposition -run '^$$' -fuzz '^FuzzAppendGauges$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 

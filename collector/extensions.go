@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
@@ -110,23 +111,24 @@ func (c *extensionsCollector) refresh(ctx context.Context, req *request) (result
 
 func updateAvailable(update string) bool { return strings.EqualFold(update, "available") }
 
-// envCounts are one environment's counts.
+// envCounts are one environment's counts. An environment has a status or
+// two (active, inactive), and a company inventory counts every environment
+// of the company at once: slices, not a map per environment.
 type envCounts struct {
-	byStatus   map[string]int
 	statuses   []string // in order of appearance
+	byStatus   []int    // the count of each of statuses
 	updates    int
 	vulnerable int
 }
 
 func (e *envCounts) add(status, update string, vulnerable bool) {
-	if e.byStatus == nil {
-		e.byStatus = map[string]int{}
-	}
 	status = orUnknown(strings.ToLower(status))
-	if _, ok := e.byStatus[status]; !ok {
-		e.statuses = append(e.statuses, status)
+	i := slices.Index(e.statuses, status)
+	if i < 0 {
+		i = len(e.statuses)
+		e.statuses, e.byStatus = append(e.statuses, status), append(e.byStatus, 0)
 	}
-	e.byStatus[status]++
+	e.byStatus[i]++
 	if updateAvailable(update) {
 		e.updates++
 	}
@@ -146,8 +148,8 @@ func (c *extensionsCollector) environmentSeries(req *request, list []kinsta.Envi
 		counts.add(x.Status, x.Update, false)
 	}
 	var m series
-	for _, st := range counts.statuses {
-		m.gauge(c.d.envByStatus, float64(counts.byStatus[st]), req.company, req.siteID, req.envID, st)
+	for i, st := range counts.statuses {
+		m.gauge(c.d.envByStatus, float64(counts.byStatus[i]), req.company, req.siteID, req.envID, st)
 	}
 	m.gauge(c.d.envUpdates, float64(counts.updates), req.company, req.siteID, req.envID)
 	return m
@@ -201,8 +203,8 @@ func (c *extensionsCollector) companySeries(req *request, inv kinsta.CompanyExte
 		for _, s := range req.inv.sites {
 			for _, env := range s.envs {
 				e := envs[env.id]
-				for _, st := range e.statuses {
-					m.gauge(c.d.envByStatus, float64(e.byStatus[st]), req.company, s.id, env.id, st)
+				for i, st := range e.statuses {
+					m.gauge(c.d.envByStatus, float64(e.byStatus[i]), req.company, s.id, env.id, st)
 				}
 				m.gauge(c.d.envUpdates, float64(e.updates), req.company, s.id, env.id)
 				m.gauge(c.d.envVulnerable, float64(e.vulnerable), req.company, s.id, env.id)

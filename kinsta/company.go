@@ -1,11 +1,9 @@
 package kinsta
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"io"
 	"net/url"
-	"reflect"
 	"strconv"
 	"time"
 )
@@ -63,10 +61,9 @@ func (c *Client) companyExtensions(ctx context.Context, companyID, suffix, wrapp
 		q := url.Values{"offset": {strconv.Itoa(sent)}, "limit": {strconv.Itoa(companyPageLimit)}, "order_by": {companyOrder}}
 		cl := companyCall(companyID, suffix, q)
 		var p extensionPage
-		err := c.get(ctx, cl, func(body []byte) error {
-			var err error
-			p, err = decodeCompanyExtensions(body, wrapper)
-			return err
+		err := c.getStream(ctx, cl, func(body io.Reader) (errBody *apiErrorBody, err error) {
+			p, errBody, err = streamCompanyExtensions(body, wrapper)
+			return errBody, err
 		})
 		if err != nil {
 			return CompanyExtensions{}, err
@@ -109,54 +106,16 @@ type extensionPage struct {
 	lastUpdatedAt time.Time
 }
 
-type wireCompanyExtensions struct {
-	Company *struct {
-		Plugins *wireExtensionPage `json:"plugins"`
-		Themes  *wireExtensionPage `json:"themes"`
-	} `json:"company"`
-}
-
-type wireExtensionPage struct {
-	Total         optFloat                `json:"total"`
-	LastUpdatedAt flexTime                `json:"last_updated_at"`
-	Items         *[]wireCompanyExtension `json:"items"`
-}
-
+// wireCompanyExtension is one item of a company inventory page, read
+// member by member (companystream.go).
 type wireCompanyExtension struct {
-	Name             flexString   `json:"name"`
-	Title            flexString   `json:"title"`
-	LatestVersion    flexString   `json:"latest_version"`
-	LatestVulnerable flexBool     `json:"is_latest_version_vulnerable"`
-	EnvironmentCount optFloat     `json:"environment_count"`
-	UpdateCount      optFloat     `json:"update_count"`
-	Environments     wireInstalls `json:"environments"`
-}
-
-// wireInstalls decodes an environments array one element at a time,
-// keeping only each element's ExtensionInstall: a plugin installed on
-// 20,000 environments is 20,000 elements of twenty-odd fields, and decoding
-// them all at once into wireInstall (and growing that slice by doubling)
-// took several times the page's own size.
-type wireInstalls []ExtensionInstall
-
-func (w *wireInstalls) UnmarshalJSON(b []byte) error {
-	if string(bytes.TrimSpace(b)) == "null" {
-		*w = nil
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
-		return &json.UnmarshalTypeError{Value: "non-array", Type: reflect.TypeFor[[]wireInstall](), Field: "environments"}
-	}
-	for dec.More() {
-		var e wireInstall
-		if err := dec.Decode(&e); err != nil {
-			return err
-		}
-		*w = append(*w, e.install())
-	}
-	_, err := dec.Token() // the closing bracket; Unmarshal has checked the syntax
-	return err
+	Name             flexString
+	Title            flexString
+	LatestVersion    flexString
+	LatestVulnerable flexBool
+	EnvironmentCount optFloat
+	UpdateCount      optFloat
+	Environments     []ExtensionInstall // decoded one at a time
 }
 
 // wireInstall has the three field spellings: plugin_* on wp-plugins,
@@ -182,32 +141,6 @@ type wireInstall struct {
 	ThemeUpdate         flexString `json:"theme_update"`
 	ThemeUpdateVersion  flexString `json:"theme_update_version"`
 	ThemeVulnerable     flexBool   `json:"is_theme_version_vulnerable"`
-}
-
-func decodeCompanyExtensions(body []byte, wrapper string) (extensionPage, error) {
-	var w *wireCompanyExtensions
-	if err := decodeJSON(body, &w); err != nil {
-		return extensionPage{}, err
-	}
-	if w == nil || w.Company == nil {
-		return extensionPage{}, missing("company")
-	}
-	wp := w.Company.Plugins
-	if wrapper == "themes" {
-		wp = w.Company.Themes
-	}
-	if wp == nil || wp.Items == nil {
-		return extensionPage{}, missing("company." + wrapper + ".items")
-	}
-	p := extensionPage{total: -1, lastUpdatedAt: wp.LastUpdatedAt.time()}
-	if wp.Total.ok {
-		p.total = wp.Total.int()
-	}
-	p.items = make([]CompanyExtension, len(*wp.Items))
-	for i := range *wp.Items {
-		p.items[i] = (*wp.Items)[i].extension()
-	}
-	return p, nil
 }
 
 func (w *wireCompanyExtension) extension() CompanyExtension {

@@ -1,0 +1,245 @@
+package kinsta
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+)
+
+// A page of GET /company/{id}/wp-plugins (or wp-themes) lists every
+// environment each plugin is installed on: at 10,000 sites about 14 MB of
+// JSON for two plugins. It is decoded as it streams in, one environment at
+// a time (json.Decoder's tokens), so that neither the body nor the wire
+// form of its elements is ever whole in memory. Member names match as
+// json.Unmarshal matches them (case-insensitively; a repeated member: the
+// last wins), and a wrong type is reported as json.Unmarshal reports it.
+
+// streamCompanyExtensions reads one page of company.plugins (wrapper
+// "plugins") or company.themes ("themes"). A body without the page, or with
+// a wrong type on the way to it, also comes back read as an error body
+// (errBody), for decodeError: some APIs send errors with 200.
+func streamCompanyExtensions(r io.Reader, wrapper string) (p extensionPage, errBody *apiErrorBody, err error) {
+	d := &extensionStream{dec: json.NewDecoder(r), wrapper: wrapper}
+	var eb apiErrorBody
+	ok, err := d.object("", func(key string) error {
+		switch {
+		case strings.EqualFold(key, "company"):
+			return d.company()
+		case strings.EqualFold(key, "message"):
+			return d.dec.Decode(&eb.Message)
+		case strings.EqualFold(key, "error"):
+			return d.dec.Decode(&eb.Error)
+		case strings.EqualFold(key, "status"):
+			return d.dec.Decode(&eb.Status)
+		case strings.EqualFold(key, "data"):
+			return d.dec.Decode(&eb.Data)
+		}
+		return d.skip()
+	})
+	switch {
+	case errors.Is(err, io.EOF) && !d.started:
+		return extensionPage{}, nil, &shapeError{path: "body", problem: "is empty"}
+	case errors.Is(err, io.EOF):
+		return extensionPage{}, nil, io.ErrUnexpectedEOF
+	case err != nil:
+		return extensionPage{}, nil, err
+	}
+	if _, err := d.dec.Token(); !errors.Is(err, io.EOF) {
+		return extensionPage{}, nil, &jsonSyntaxError{msg: "invalid data after top-level value", Offset: d.dec.InputOffset()}
+	}
+	if ok {
+		errBody = &eb
+	}
+	switch {
+	case d.typeErr != nil:
+		return extensionPage{}, errBody, d.typeErr
+	case !ok || !d.companySeen:
+		return extensionPage{}, errBody, missing("company")
+	case !d.items:
+		return extensionPage{}, errBody, missing("company." + wrapper + ".items")
+	}
+	return d.page, nil, nil
+}
+
+type extensionStream struct {
+	dec         *json.Decoder
+	wrapper     string
+	page        extensionPage
+	companySeen bool  // company was an object
+	items       bool  // company.<wrapper>.items was an array
+	typeErr     error // the first wrong type, as json.Unmarshal reports it
+	started     bool  // a first token was read
+}
+
+func (d *extensionStream) company() error {
+	d.companySeen, d.items, d.page = false, false, extensionPage{}
+	ok, err := d.object("company", func(key string) error {
+		if strings.EqualFold(key, d.wrapper) {
+			return d.extensionPage()
+		}
+		return d.skip()
+	})
+	d.companySeen = ok
+	return err
+}
+
+func (d *extensionStream) extensionPage() error {
+	d.items, d.page = false, extensionPage{total: -1}
+	path := "company." + d.wrapper
+	_, err := d.object(path, func(key string) error {
+		switch {
+		case strings.EqualFold(key, "total"):
+			var total optFloat
+			if err := d.dec.Decode(&total); err != nil {
+				return err
+			}
+			d.page.total = -1
+			if total.ok {
+				d.page.total = total.int()
+			}
+			return nil
+		case strings.EqualFold(key, "last_updated_at"):
+			var t flexTime
+			err := d.dec.Decode(&t)
+			d.page.lastUpdatedAt = t.time()
+			return err
+		case strings.EqualFold(key, "items"):
+			d.page.items = nil
+			ok, err := d.array(path+".items", func() error { return d.extension(path + ".items") })
+			d.items = ok
+			return err
+		}
+		return d.skip()
+	})
+	return err
+}
+
+// extension reads one item, its environments one at a time.
+func (d *extensionStream) extension(path string) error {
+	var w wireCompanyExtension
+	ok, err := d.object(path, func(key string) error {
+		switch {
+		case strings.EqualFold(key, "environments"):
+			w.Environments = nil
+			_, err := d.array(path+".environments", func() error {
+				var e wireInstall
+				if err := d.dec.Decode(&e); err != nil {
+					return err
+				}
+				w.Environments = append(w.Environments, e.install())
+				return nil
+			})
+			return err
+		case strings.EqualFold(key, "name"):
+			return d.dec.Decode(&w.Name)
+		case strings.EqualFold(key, "title"):
+			return d.dec.Decode(&w.Title)
+		case strings.EqualFold(key, "latest_version"):
+			return d.dec.Decode(&w.LatestVersion)
+		case strings.EqualFold(key, "is_latest_version_vulnerable"):
+			return d.dec.Decode(&w.LatestVulnerable)
+		case strings.EqualFold(key, "environment_count"):
+			return d.dec.Decode(&w.EnvironmentCount)
+		case strings.EqualFold(key, "update_count"):
+			return d.dec.Decode(&w.UpdateCount)
+		}
+		return d.skip()
+	})
+	_ = ok // a null item is a zero one, as json.Unmarshal leaves it
+	d.page.items = append(d.page.items, w.extension())
+	return err
+}
+
+// object reads the object that comes next, calling member with each key
+// (member must read the value); false for null. A value of another type is
+// skipped and recorded as the stream's first wrong type.
+func (d *extensionStream) object(path string, member func(key string) error) (bool, error) {
+	return d.container(path, '{', func() error {
+		tok, err := d.dec.Token()
+		if err != nil {
+			return err
+		}
+		return member(tok.(string)) // json.Decoder checks that a key is a string
+	})
+}
+
+// array is object for an array, calling elem for each element.
+func (d *extensionStream) array(path string, elem func() error) (bool, error) {
+	return d.container(path, '[', elem)
+}
+
+func (d *extensionStream) container(path string, open json.Delim, each func() error) (bool, error) {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return false, err
+	}
+	d.started = true
+	if tok == nil {
+		return false, nil
+	}
+	if tok != open {
+		if d.typeErr == nil {
+			want := reflect.TypeFor[map[string]any]()
+			if open == '[' {
+				want = reflect.TypeFor[[]any]()
+			}
+			d.typeErr = &json.UnmarshalTypeError{Value: jsonKind(tok), Type: want, Offset: d.dec.InputOffset(), Field: path}
+		}
+		return false, d.skipRest(tok)
+	}
+	for d.dec.More() {
+		if err := each(); err != nil {
+			return false, err
+		}
+	}
+	_, err = d.dec.Token() // the closing delimiter; the decoder checks it matches
+	return true, err
+}
+
+// skip reads the value that comes next.
+func (d *extensionStream) skip() error {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return err
+	}
+	return d.skipRest(tok)
+}
+
+// skipRest reads the rest of a value whose first token was tok.
+func (d *extensionStream) skipRest(tok json.Token) error {
+	if tok != json.Delim('{') && tok != json.Delim('[') {
+		return nil
+	}
+	for depth := 1; depth > 0; {
+		tok, err := d.dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+	return nil
+}
+
+// jsonKind names a value's JSON type by its first token, as
+// json.UnmarshalTypeError does.
+func jsonKind(tok json.Token) string {
+	switch tok.(type) {
+	case json.Delim:
+		if tok == json.Delim('[') {
+			return "array"
+		}
+		return "object"
+	case string:
+		return "string"
+	case bool:
+		return "bool"
+	}
+	return "number"
+}
