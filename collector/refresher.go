@@ -183,6 +183,15 @@ func (r *refresher) setInventory(company string, sites []kinsta.Site) {
 		return
 	}
 	inv := newInventory(sites)
+	// Most refreshes of GET /sites find the same sites: then there is
+	// nothing to reconcile, which would build a set of every work item's
+	// target (tens of megabytes at 10,000 sites, on every refresh).
+	r.mu.RLock()
+	same := company == r.company && inv.equal(r.inv)
+	r.mu.RUnlock()
+	if same {
+		return
+	}
 	r.mu.Lock()
 	r.company, r.inv = company, inv
 	r.dirty = true

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,6 +107,16 @@ func newInventory(sites []kinsta.Site) *inventory {
 		inv.sites = append(inv.sites, inventorySite{id: s.ID, envs: envs})
 	}
 	return inv
+}
+
+// equal reports whether o has the same sites and environments, in order.
+func (inv *inventory) equal(o *inventory) bool {
+	if inv == nil || o == nil {
+		return inv == o
+	}
+	return slices.EqualFunc(inv.sites, o.sites, func(a, b inventorySite) bool {
+		return a.id == b.id && slices.Equal(a.envs, b.envs)
+	})
 }
 
 func (inv *inventory) targets(collector, company string, sc scope) []target {
