@@ -207,7 +207,10 @@ func (d *extensionStream) skip() error {
 	return d.skipRest(tok)
 }
 
-// skipRest reads the rest of a value whose first token was tok.
+// skipRest reads the rest of a value whose first token was tok. Its
+// nesting is bounded as the /sites walker bounds it (maxDepth): json.Decoder
+// keeps a stack entry per open bracket, and a body of brackets could
+// otherwise take eight times its size.
 func (d *extensionStream) skipRest(tok json.Token) error {
 	if tok != json.Delim('{') && tok != json.Delim('[') {
 		return nil
@@ -219,7 +222,9 @@ func (d *extensionStream) skipRest(tok json.Token) error {
 		}
 		switch tok {
 		case json.Delim('{'), json.Delim('['):
-			depth++
+			if depth++; depth > maxDepth {
+				return &depthError{Offset: d.dec.InputOffset()}
+			}
 		case json.Delim('}'), json.Delim(']'):
 			depth--
 		}

@@ -34,6 +34,7 @@ func TestStreamCompanyExtensions(t *testing.T) {
 		{name: "cut off", body: `{"company":{"plugins":{"items":[{"name":"a"`, err: "malformed or truncated JSON"},
 		{name: "trailing data", body: `{"company":{"plugins":{"items":[]}}} x`, err: "malformed or truncated JSON at byte"},
 		{name: "syntax", body: `{"company":{"plugins":{"items":[}]}}}`, err: "malformed or truncated JSON at byte"},
+		{name: "nested too deep", body: `{"other":` + strings.Repeat("[", 20000), err: "JSON nested too deep"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p, errBody, err := streamCompanyExtensions(strings.NewReader(c.body), "plugins")
