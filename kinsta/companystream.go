@@ -23,20 +23,12 @@ import (
 func streamCompanyExtensions(r io.Reader, wrapper string) (p extensionPage, errBody *apiErrorBody, err error) {
 	d := &extensionStream{dec: json.NewDecoder(r), wrapper: wrapper}
 	var eb apiErrorBody
+	errFields := []field{{"message", &eb.Message}, {"error", &eb.Error}, {"status", &eb.Status}, {"data", &eb.Data}}
 	ok, err := d.object("", func(key string) error {
-		switch {
-		case strings.EqualFold(key, "company"):
+		if strings.EqualFold(key, "company") {
 			return d.company()
-		case strings.EqualFold(key, "message"):
-			return d.dec.Decode(&eb.Message)
-		case strings.EqualFold(key, "error"):
-			return d.dec.Decode(&eb.Error)
-		case strings.EqualFold(key, "status"):
-			return d.dec.Decode(&eb.Status)
-		case strings.EqualFold(key, "data"):
-			return d.dec.Decode(&eb.Data)
 		}
-		return d.skip()
+		return d.member(key, errFields)
 	})
 	switch {
 	case errors.Is(err, io.EOF) && !d.started:
@@ -86,42 +78,36 @@ func (d *extensionStream) company() error {
 }
 
 func (d *extensionStream) extensionPage() error {
-	d.items, d.page = false, extensionPage{total: -1}
+	d.items, d.page = false, extensionPage{}
 	path := "company." + d.wrapper
+	var total optFloat
+	var updated flexTime
+	fields := []field{{"total", &total}, {"last_updated_at", &updated}}
 	_, err := d.object(path, func(key string) error {
-		switch {
-		case strings.EqualFold(key, "total"):
-			var total optFloat
-			if err := d.dec.Decode(&total); err != nil {
-				return err
-			}
-			d.page.total = -1
-			if total.ok {
-				d.page.total = total.int()
-			}
-			return nil
-		case strings.EqualFold(key, "last_updated_at"):
-			var t flexTime
-			err := d.dec.Decode(&t)
-			d.page.lastUpdatedAt = t.time()
-			return err
-		case strings.EqualFold(key, "items"):
+		if strings.EqualFold(key, "items") {
 			d.page.items = nil
 			ok, err := d.array(path+".items", func() error { return d.extension(path + ".items") })
 			d.items = ok
 			return err
 		}
-		return d.skip()
+		return d.member(key, fields)
 	})
+	d.page.total, d.page.lastUpdatedAt = -1, updated.time()
+	if total.ok {
+		d.page.total = total.int()
+	}
 	return err
 }
 
 // extension reads one item, its environments one at a time.
 func (d *extensionStream) extension(path string) error {
 	var w wireCompanyExtension
-	ok, err := d.object(path, func(key string) error {
-		switch {
-		case strings.EqualFold(key, "environments"):
+	fields := []field{{"name", &w.Name}, {"title", &w.Title}, {"latest_version", &w.LatestVersion},
+		{"is_latest_version_vulnerable", &w.LatestVulnerable}, {"environment_count", &w.EnvironmentCount},
+		{"update_count", &w.UpdateCount}}
+	// A null item is a zero one, as json.Unmarshal leaves it.
+	_, err := d.object(path, func(key string) error {
+		if strings.EqualFold(key, "environments") {
 			w.Environments = nil
 			_, err := d.array(path+".environments", func() error {
 				var e wireInstall
@@ -132,24 +118,28 @@ func (d *extensionStream) extension(path string) error {
 				return nil
 			})
 			return err
-		case strings.EqualFold(key, "name"):
-			return d.dec.Decode(&w.Name)
-		case strings.EqualFold(key, "title"):
-			return d.dec.Decode(&w.Title)
-		case strings.EqualFold(key, "latest_version"):
-			return d.dec.Decode(&w.LatestVersion)
-		case strings.EqualFold(key, "is_latest_version_vulnerable"):
-			return d.dec.Decode(&w.LatestVulnerable)
-		case strings.EqualFold(key, "environment_count"):
-			return d.dec.Decode(&w.EnvironmentCount)
-		case strings.EqualFold(key, "update_count"):
-			return d.dec.Decode(&w.UpdateCount)
 		}
-		return d.skip()
+		return d.member(key, fields)
 	})
-	_ = ok // a null item is a zero one, as json.Unmarshal leaves it
 	d.page.items = append(d.page.items, w.extension())
 	return err
+}
+
+// field is a member name and where its value goes.
+type field struct {
+	name string
+	dst  any
+}
+
+// member decodes the value that comes next into the field named key (names
+// match as json.Unmarshal matches them), or skips it.
+func (d *extensionStream) member(key string, fields []field) error {
+	for _, f := range fields {
+		if strings.EqualFold(key, f.name) {
+			return d.dec.Decode(f.dst)
+		}
+	}
+	return d.skip()
 }
 
 // object reads the object that comes next, calling member with each key
