@@ -119,11 +119,13 @@ func TestDueStatsFollowTime(t *testing.T) {
 	clock := newFakeClock()
 	r := newDiskRefresher(t, clock)
 	r.mu.Lock()
+	r.company = "c1"
+	reg := r.byName["disk"]
 	for i, in := range []time.Duration{time.Minute, 2 * time.Minute} {
-		tgt := target{collector: "disk", company: "c1", siteID: "s", envID: fmt.Sprint("e", i)}
-		r.addItem(tgt, clock.Now())
-		r.items[tgt].next = clock.Now().Add(in)
-		heap.Fix(&r.queue, r.items[tgt].index)
+		key := itemKey{siteID: "s", envID: fmt.Sprint("e", i)}
+		r.addItem(reg, key, clock.Now())
+		reg.items[key].next = r.stamp(clock.Now().Add(in))
+		heap.Fix(&r.queue, int(reg.items[key].index))
 	}
 	r.mu.Unlock()
 	due := func() int { return r.queueStats(clock.Now())[0].Due }

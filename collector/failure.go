@@ -72,27 +72,26 @@ func (r *refresher) state(collector, company string) *collectorState {
 // finish records a refresh. Called with r.mu held.
 func (r *refresher) finish(it *item, reg *registered, req *request, res result, err error, end time.Time) {
 	start := req.start
-	st := r.state(it.collector, it.company)
+	st := r.state(req.collector, req.company)
 	if err == nil {
-		err = r.limit(it, st, &res, end)
+		err = r.limit(it, req, st, &res, end)
 	}
-	wasFailing := it.state.lastErr != nil
-	it.state.lastAttempt = start
-	it.state.lastDuration = end.Sub(start)
-	it.state.lastErr = err
-	st.lastDuration = it.state.lastDuration
+	wasFailing := it.lastErr != nil
+	it.lastAttempt = r.stamp(start)
+	it.lastErr = err
+	st.lastDuration = end.Sub(start)
 	switch {
 	case err != nil && !wasFailing:
 		st.failing++
 	case err == nil && wasFailing:
 		st.failing--
 	}
-	logger := log.With(r.logger, "collector", it.collector, "company", r.companyLabel(it.company))
-	if it.siteID != "" {
-		logger = log.With(logger, "site_id", it.siteID)
+	logger := log.With(r.logger, "collector", req.collector, "company", r.companyLabel(req.company))
+	if req.siteID != "" {
+		logger = log.With(logger, "site_id", req.siteID)
 	}
-	if it.envID != "" {
-		logger = log.With(logger, "environment_id", it.envID)
+	if req.envID != "" {
+		logger = log.With(logger, "environment_id", req.envID)
 	}
 
 	switch {
@@ -100,15 +99,15 @@ func (r *refresher) finish(it *item, reg *registered, req *request, res result, 
 		// The same series again, from an item that is being served, change
 		// nothing: the collector's rendering stays valid. Most refreshes
 		// of a stable fleet are such.
-		if it.state.lastSuccess.IsZero() || r.expired(it, end) || !it.series.equal(&res.series) {
+		if it.lastSuccess == 0 || r.expired(it, end) || !it.series.equal(&res.series) {
 			it.reg.changes.Add(1)
 		}
-		it.state.lastSuccess = end
+		it.lastSuccess = r.stamp(end)
 		st.series += res.series.len() - it.series.len()
 		st.bytes += res.series.bytes() - it.series.bytes()
-		it.series = res.series
+		it.series = res.series.kept()
 		it.data = res.state
-		it.next = start.Add(reg.interval)
+		it.next = r.stamp(start.Add(reg.interval))
 		st.notFound = 0
 		if res.company != "" {
 			r.keyCompany = res.company
@@ -116,18 +115,18 @@ func (r *refresher) finish(it *item, reg *registered, req *request, res result, 
 		if wasFailing && st.failing == 0 {
 			level.Info(logger).Log("msg", "Refreshes work again")
 		}
-		level.Debug(logger).Log("msg", "Refreshed", "series", res.series.len(), "duration", it.state.lastDuration)
+		level.Debug(logger).Log("msg", "Refreshed", "series", res.series.len(), "duration", st.lastDuration)
 	case kinsta.IsKind(err, kinsta.KindRateLimited):
 		// Still due: it keeps its place at the front of the queue, and the
 		// whole refresher pauses for the back-off.
-		if it.next.IsZero() || it.next.After(start) {
-			it.next = start
+		if at := r.stamp(start); it.next == 0 || it.next > at {
+			it.next = at
 		}
 		level.Warn(logger).Log("msg", "Kinsta API rate limit hit; pausing background refreshes", "err", err)
 	case kinsta.IsKind(err, kinsta.KindNotFound):
 		r.notFound(it, reg, st, req, err, end, logger)
 	default:
-		it.next = end.Add(min(reg.interval, failureRetry))
+		it.next = r.stamp(end.Add(min(reg.interval, failureRetry)))
 		// One warning when the collector starts failing for the company, not
 		// one per environment during an outage; none when the API as a whole
 		// is unreachable or refuses the key, which the sites refresh of every
@@ -137,7 +136,7 @@ func (r *refresher) finish(it *item, reg *registered, req *request, res result, 
 			lvl = level.Warn
 		}
 		lvl(logger).Log("msg", "Refresh failed; serving the last good data", "kind", kinsta.KindOf(err), "err", err,
-			"last_success", formatTime(it.state.lastSuccess), "failing_items", st.failing)
+			"last_success", formatTime(r.time(it.lastSuccess)), "failing_items", st.failing)
 	}
 }
 
@@ -157,7 +156,7 @@ func (r *refresher) notFound(it *item, reg *registered, st *collectorState, req 
 		st.fallback = true
 		st.fallbackUntil = now.Add(pause)
 		r.dirty = true
-		it.next = st.fallbackUntil // replaced by per-environment items at the next reconcile
+		it.next = r.stamp(st.fallbackUntil) // replaced by per-environment items at the next reconcile
 		level.Warn(logger).Log("msg", "Company-wide endpoint answered 404; "+fc.fallbackDescription(),
 			"until", formatTime(st.fallbackUntil), "err", err)
 		return
@@ -165,21 +164,22 @@ func (r *refresher) notFound(it *item, reg *registered, st *collectorState, req 
 	st.notFound++
 	threshold := 1
 	if sc := reg.c.scope(req.fallback); sc == scopeSite || sc == scopeEnvironment || sc == scopeLiveEnvironment {
-		threshold = min(notFoundThreshold, r.countItems(it.collector, it.company))
+		threshold = min(notFoundThreshold, r.countItems(reg.name))
 	}
 	if st.notFound < threshold {
-		it.next = now.Add(reg.interval) // a site or environment deleted since GET /sites, probably
+		it.next = r.stamp(now.Add(reg.interval)) // a site or environment deleted since GET /sites, probably
 		level.Debug(logger).Log("msg", "Kinsta answered 404 for one item", "err", err)
 		return
 	}
 	st.notFound = 0
 	st.disabled = true
 	st.disabledUntil = now.Add(pause)
-	for _, other := range r.items {
-		if other.collector == it.collector && other.company == it.company && other.next.Before(st.disabledUntil) {
-			other.next = st.disabledUntil
+	until := r.stamp(st.disabledUntil)
+	for _, other := range reg.items {
+		if other.next < until {
+			other.next = until
 			if other.index >= 0 {
-				heap.Fix(&r.queue, other.index)
+				heap.Fix(&r.queue, int(other.index))
 			}
 		}
 	}
@@ -194,27 +194,27 @@ func (r *refresher) notFound(it *item, reg *registered, st *collectorState, req 
 // line per collector and company per interval (a pass over its items), not
 // one per item. Past a hard limit the refresh fails as bad_response. Called
 // with r.mu held.
-func (r *refresher) limit(it *item, st *collectorState, res *result, now time.Time) error {
+func (r *refresher) limit(it *item, req *request, st *collectorState, res *result, now time.Time) error {
 	others := budget{series: st.series - it.series.len(), bytes: st.bytes - it.series.bytes(),
 		maxSeries: r.limits.SeriesPerCollector, maxBytes: r.limits.BytesPerCollector}
 	if n := others.series + res.series.len(); overHard(n, r.limits.SeriesPerCollector) {
-		return overHardLimit("", it.collector+" series", n, r.limits.SeriesPerCollector)
+		return overHardLimit("", req.collector+" series", n, r.limits.SeriesPerCollector)
 	}
 	if n := others.bytes + res.series.bytes(); overHard(n, r.limits.BytesPerCollector) {
-		return overHardLimit("", "bytes of "+it.collector+" series", n, r.limits.BytesPerCollector)
+		return overHardLimit("", "bytes of "+req.collector+" series", n, r.limits.BytesPerCollector)
 	}
 	hits := res.series.limit(r.limits.LabelValueLength, others)
 	hits.add(res.hits)
 	if !hits.any() {
 		return nil
 	}
-	company := r.companyLabel(it.company)
-	r.limited.add(company, it.collector, hits)
+	company := r.companyLabel(req.company)
+	r.limited.add(company, req.collector, hits)
 	lvl := level.Debug
 	if now.Sub(st.limitLogged) >= it.reg.interval {
 		lvl, st.limitLogged = level.Warn, now
 	}
 	lvl(r.logger).Log(append([]any{"msg", "Limits left part of the Kinsta API's answer out (see --limit.* flags)",
-		"company", company, "collector", it.collector}, hits.logValues()...)...)
+		"company", company, "collector", req.collector}, hits.logValues()...)...)
 	return nil
 }

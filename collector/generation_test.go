@@ -176,8 +176,9 @@ func TestItemGenerationMovesOnChangeOnly(t *testing.T) {
 	r := newDiskRefresher(t, clock)
 	tgt := target{collector: "disk", company: "c1", siteID: "s1", envID: "e1"}
 	r.mu.Lock()
-	r.addItem(tgt, clock.Now())
-	it := r.items[tgt]
+	r.company = "c1"
+	r.addItem(r.byName["disk"], itemKey{siteID: "s1", envID: "e1"}, clock.Now())
+	it := r.byName["disk"].items[itemKey{siteID: "s1", envID: "e1"}]
 	r.mu.Unlock()
 	store := func(bytes float64) uint64 {
 		var s series

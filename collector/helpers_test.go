@@ -308,18 +308,19 @@ func startCollectors(t *testing.T, source API, collectors map[string]time.Durati
 func (r *refresher) settled() bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if r.dirty || len(r.items) == 0 {
+	if r.dirty {
 		return false
 	}
-	now := r.now()
-	for _, it := range r.items {
-		st := r.states[stateKey{it.collector, it.company}]
+	now, some := r.now(), false
+	for it := range r.allItems() {
+		some = true
+		st := r.states[stateKey{it.reg.name, it.company(r)}]
 		paused := st != nil && st.isDisabled(now)
-		if it.index < 0 || it.state.lastAttempt.IsZero() && !paused || it.isDue(now) {
+		if it.index < 0 || it.lastAttempt == 0 && !paused || it.isDue(r.stamp(now)) {
 			return false
 		}
 	}
-	return true
+	return some
 }
 
 func waitSettled(t testing.TB, e *Exporter) {

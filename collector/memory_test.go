@@ -7,12 +7,12 @@ import (
 	"github.com/kinsta-exporter/kinsta_exporter/kinsta"
 )
 
-// There are tens of thousands of work items at 10,000 sites (four per site
-// at the default flags): an item that grows past the 256-byte size class
-// costs 32 bytes more each, about 2 MB there.
+// There are tens of thousands of work items at 10,000 sites (six per site
+// at the default flags): an item that grows past the 128-byte size class
+// costs 16 bytes more each, about 1 MB there.
 func TestItemSizeClass(t *testing.T) {
-	if size := unsafe.Sizeof(item{}); size > 256 {
-		t.Errorf("item is %d bytes, over the 256-byte size class", size)
+	if size := unsafe.Sizeof(item{}); size > 128 {
+		t.Errorf("item is %d bytes, over the 128-byte size class", size)
 	}
 }
 
@@ -61,5 +61,31 @@ func TestSameInventoryIsNotReconciled(t *testing.T) {
 	r.setInventory("c1", append(sites, kinsta.Site{ID: "s2"}))
 	if !r.dirty {
 		t.Fatal("a new site was not stored")
+	}
+}
+
+// An item's company is the refresher's: when the inventory's company
+// changes, the other company's items and their series go at once, and the
+// new company's come with the next reconcile.
+func TestCompanyChangeReplacesItems(t *testing.T) {
+	r := newDiskRefresher(t, newFakeClock())
+	sites := []kinsta.Site{{ID: "s1", Environments: []kinsta.Environment{{ID: "e1", Name: "live"}}}}
+	r.setInventory("c1", sites)
+	r.mu.Lock()
+	r.reconcile(r.now())
+	it := r.byName["disk"].items[itemKey{siteID: "s1", envID: "e1"}]
+	r.mu.Unlock()
+	if it == nil || it.target(r).company != "c1" {
+		t.Fatalf("item %+v, want one of c1", it)
+	}
+	r.setInventory("c2", sites)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := len(r.byName["disk"].items); n != 0 || it.index >= 0 && len(r.queue) > 0 && r.queue[it.index] == it {
+		t.Fatalf("%d items of c1 left after the company changed", n)
+	}
+	r.reconcile(r.now())
+	if it := r.byName["disk"].items[itemKey{siteID: "s1", envID: "e1"}]; it == nil || it.target(r).company != "c2" {
+		t.Fatalf("item %+v after reconcile, want one of c2", it)
 	}
 }

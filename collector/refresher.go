@@ -49,7 +49,9 @@ type registered struct {
 	// with its series), for generation. Written under refresher.mu.
 	changes atomic.Uint64
 	served  atomic.Pointer[servedMemo] // the last servedFamilies
-	items   int                        // the collector's items; under refresher.mu
+	// keyScope: the collector's one item is the API key's, of no company.
+	keyScope bool
+	items    map[itemKey]*item // under refresher.mu
 }
 
 // refresher runs the switchable collectors; see the top of this file.
@@ -61,6 +63,7 @@ type refresher struct {
 	maxStale   time.Duration
 	lease      time.Duration
 	started    time.Time
+	epoch      time.Time // of stamps: started less stampEpoch
 	limits     Limits
 	limited    *limitCounters
 	collectors []*registered
@@ -74,7 +77,6 @@ type refresher struct {
 	company    string        // configured, or the one of the last inventory; "" before GET /validate names it
 	inv        *inventory    // the company's sites; nil before the first good GET /sites
 	dirty      bool          // the inventory or a fallback changed: reconcile the items
-	items      map[target]*item
 	queue      queue
 	states     map[stateKey]*collectorState
 	keyCompany string // the API key's company, from GET /validate
@@ -127,7 +129,6 @@ func newRefresher(api API, cfg Config, limited *limitCounters, logger log.Logger
 		lease:    cfg.lease,
 		byName:   map[string]*registered{},
 		wake:     make(chan struct{}, 1),
-		items:    map[target]*item{},
 		states:   map[stateKey]*collectorState{},
 	}
 	if r.after == nil {
@@ -137,6 +138,7 @@ func newRefresher(api API, cfg Config, limited *limitCounters, logger log.Logger
 		r.lease = defaultLease
 	}
 	r.started = r.now()
+	r.epoch = r.started.Add(-stampEpoch)
 	for name := range cfg.Collectors {
 		if _, ok := lookupDefinition(name); !ok {
 			return nil, fmt.Errorf("unknown collector %q (known: %s)", name, strings.Join(CollectorNames(), ", "))
@@ -151,11 +153,12 @@ func newRefresher(api API, cfg Config, limited *limitCounters, logger log.Logger
 			interval = d.interval
 		}
 		c := d.newCollector(api)
-		reg := &registered{definition: d, c: c, interval: interval, pos: len(r.collectors)}
+		reg := &registered{definition: d, c: c, interval: interval, pos: len(r.collectors),
+			keyScope: c.scope(false) == scopeKey, items: map[itemKey]*item{}}
 		r.collectors = append(r.collectors, reg)
 		r.byName[d.name] = reg
-		if c.scope(false) == scopeKey {
-			r.addItem(target{collector: d.name}, r.now())
+		if reg.keyScope {
+			r.addItem(reg, itemKey{}, r.now())
 		}
 	}
 	return r, nil
@@ -193,6 +196,11 @@ func (r *refresher) setInventory(company string, sites []kinsta.Site) {
 		return
 	}
 	r.mu.Lock()
+	if company != r.company {
+		// An item's company is the refresher's (item.company): the other
+		// company's items go now, not at the next reconcile.
+		r.removeCompanyItems()
+	}
 	r.company, r.inv = company, inv
 	r.dirty = true
 	r.mu.Unlock()
@@ -254,10 +262,11 @@ func (r *refresher) sleepUntil(ctx context.Context, t time.Time, wakeable bool) 
 // not each fail against the open window.
 func (r *refresher) refreshItem(ctx context.Context, it *item, reg *registered) time.Duration {
 	r.mu.RLock()
-	st := r.states[stateKey{it.collector, it.company}]
-	req := &request{target: it.target, state: it.data,
+	t := it.target(r)
+	st := r.states[stateKey{t.collector, t.company}]
+	req := &request{target: t, state: it.data,
 		fallback: st != nil && st.fallback, since: r.started, limits: r.limits}
-	if it.company != "" {
+	if t.company != "" {
 		req.inv = r.inv
 	}
 	r.mu.RUnlock()

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 	"time"
 
@@ -39,7 +40,7 @@ var (
 // expired reports whether an item's last good series are too old to serve:
 // older than the collector's interval plus --kinsta.max-staleness.
 func (r *refresher) expired(it *item, now time.Time) bool {
-	return now.Sub(it.state.lastSuccess) > r.expiresAfter(it)
+	return time.Duration(r.stamp(now)-it.lastSuccess) > r.expiresAfter(it)
 }
 
 // collectorAgg is the collector series of one collector and company,
@@ -69,23 +70,23 @@ func (r *refresher) itemTotals() *itemTotals {
 		return t
 	}
 	t := &itemTotals{writes: writes, items: make([]int, len(r.collectors)), aggs: map[stateKey]*collectorAgg{}}
-	for _, it := range r.items {
+	for it := range r.allItems() {
 		t.items[it.reg.pos]++
-		k := stateKey{it.collector, r.companyLabel(it.company)}
+		k := stateKey{it.reg.name, r.companyLabel(it.company(r))}
 		a := t.aggs[k]
 		if a == nil {
 			a = &collectorAgg{}
 			t.aggs[k] = a
 		}
-		if !it.state.lastAttempt.IsZero() {
+		if it.lastAttempt != 0 {
 			a.attempted = true
-			a.failing = a.failing || it.state.lastErr != nil
+			a.failing = a.failing || it.lastErr != nil
 		}
-		if good := it.state.lastSuccess; !good.IsZero() {
+		if good := r.time(it.lastSuccess); !good.IsZero() {
 			if a.oldestGood.IsZero() || good.Before(a.oldestGood) {
 				a.oldestGood = good
 			}
-			if len(it.series.metrics) > 0 {
+			if it.series != nil && len(it.series.metrics) > 0 {
 				t.counters = append(t.counters, it)
 			}
 		}
@@ -123,21 +124,22 @@ func (r *refresher) dueStats(now time.Time) []QueueStats {
 // before it.
 func (r *refresher) walkDue(now time.Time) (stats []QueueStats, until time.Time) {
 	stats = make([]QueueStats, len(r.collectors))
+	at := r.stamp(now)
 	var walk func(i int)
 	walk = func(i int) {
 		if i >= len(r.queue) {
 			return
 		}
 		it := r.queue[i]
-		if !it.isDue(now) {
-			if until.IsZero() || it.next.Before(until) {
-				until = it.next
+		if !it.isDue(at) {
+			if next := r.time(it.next); until.IsZero() || next.Before(until) {
+				until = next
 			}
 			return
 		}
 		q := &stats[it.reg.pos]
 		q.Due++
-		if s := it.dueSince(); q.OldestDue.IsZero() || s.Before(q.OldestDue) {
+		if s := r.time(it.dueSince()); q.OldestDue.IsZero() || s.Before(q.OldestDue) {
 			q.OldestDue = s
 		}
 		walk(2*i + 1)
@@ -242,8 +244,8 @@ func (r *refresher) generation(now time.Time, collector string) uint64 {
 // and r.memoMu held.
 func (r *refresher) countExpired(now time.Time) {
 	m := expiryMemo{valid: true, writes: r.mu.writes.Load(), expired: make([]uint64, len(r.collectors))}
-	for _, it := range r.items {
-		if it.state.lastSuccess.IsZero() {
+	for it := range r.allItems() {
+		if it.lastSuccess == 0 {
 			continue
 		}
 		if r.expired(it, now) {
@@ -251,7 +253,7 @@ func (r *refresher) countExpired(now time.Time) {
 			continue
 		}
 		// expired is "older than", so the first expired instant is 1ns later.
-		at := it.state.lastSuccess.Add(r.expiresAfter(it) + time.Nanosecond)
+		at := r.time(it.lastSuccess).Add(r.expiresAfter(it) + time.Nanosecond)
 		if m.nextExpiry.IsZero() || at.Before(m.nextExpiry) {
 			m.nextExpiry = at
 		}
@@ -318,9 +320,9 @@ func (r *refresher) servedGauges(now time.Time, reg *registered) [][]familyRows 
 		gauges []familyRows
 	}
 	r.mu.RLock()
-	list := make([]served, 0, reg.items)
-	for _, it := range r.items {
-		if it.reg == reg && len(it.series.gauges) > 0 && r.served(it, now) {
+	list := make([]served, 0, len(reg.items))
+	for _, it := range reg.items {
+		if it.series != nil && len(it.series.gauges) > 0 && r.served(it, now) {
 			list = append(list, served{it.seq, it.series.gauges})
 		}
 	}
@@ -355,5 +357,18 @@ func groupFamilies(items [][]familyRows) []servedFamily {
 
 // served reports whether the item's last good series are served now.
 func (r *refresher) served(it *item, now time.Time) bool {
-	return !it.state.lastSuccess.IsZero() && !r.expired(it, now)
+	return it.lastSuccess != 0 && !r.expired(it, now)
+}
+
+// allItems are every collector's items. Called with r.mu held.
+func (r *refresher) allItems() iter.Seq[*item] {
+	return func(yield func(*item) bool) {
+		for _, reg := range r.collectors {
+			for _, it := range reg.items {
+				if !yield(it) {
+					return
+				}
+			}
+		}
+	}
 }

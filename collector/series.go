@@ -49,10 +49,14 @@ func (s *series) counter(desc *prometheus.Desc, value float64, labels ...string)
 	s.metrics = append(s.metrics, prometheus.MustNewConstMetric(desc, prometheus.CounterValue, value, labels...))
 }
 
-// equal reports whether o holds the same gauges, row for row. Series with
+// equal reports whether o holds the same gauges, row for row (nil holds
+// none). Series with
 // other metrics are never equal: const metrics cannot be compared cheaply,
 // and only activity's counters are such.
 func (s *series) equal(o *series) bool {
+	if s == nil || o == nil {
+		return s.len() == 0 && o.len() == 0
+	}
 	if len(s.metrics) > 0 || len(o.metrics) > 0 || len(s.gauges) != len(o.gauges) {
 		return false
 	}
@@ -120,9 +124,22 @@ func (s *series) compact() {
 	s.gauges = gauges
 }
 
+// kept is s as an item keeps it: nil when there are none (an answer with
+// nothing to export), else a copy on the heap, 8 bytes in the item rather
+// than 48.
+func (s series) kept() *series {
+	if s.len() == 0 {
+		return nil
+	}
+	return &s
+}
+
 // bytes is about the size of the gauges' text exposition, for
 // Limits.BytesPerCollector.
 func (s *series) bytes() int {
+	if s == nil {
+		return 0
+	}
 	n := 0
 	for _, g := range s.gauges {
 		arity := len(g.family.labels)
@@ -135,6 +152,9 @@ func (s *series) bytes() int {
 
 // len is the number of series.
 func (s *series) len() int {
+	if s == nil {
+		return 0
+	}
 	n := len(s.metrics)
 	for _, g := range s.gauges {
 		n += len(g.rows.values)

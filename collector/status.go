@@ -116,21 +116,22 @@ func (r *refresher) status(now time.Time) []CollectorStatus {
 	for _, reg := range r.collectors {
 		out[reg.pos] = CollectorStatus{Name: reg.name, Interval: reg.interval}
 	}
-	for _, it := range r.items {
+	at := r.stamp(now)
+	for it := range r.allItems() {
 		c := &out[it.reg.pos]
 		c.Items++
 		switch {
-		case it.isDue(now):
+		case it.isDue(at):
 			c.Due++
 		case r.served(it, now):
 			c.Fresh++
 		}
-		if next := it.dueSince(); it.index >= 0 && (c.NextRefresh.IsZero() || next.Before(c.NextRefresh)) {
+		if next := r.time(it.dueSince()); it.index >= 0 && (c.NextRefresh.IsZero() || next.Before(c.NextRefresh)) {
 			c.NextRefresh = next
 		}
-		if err := it.state.lastErr; err != nil {
+		if err := it.lastErr; err != nil {
 			c.Failing++
-			if at := it.state.lastAttempt; !at.Before(lastFailure[it.reg.pos]) {
+			if at := r.time(it.lastAttempt); !at.Before(lastFailure[it.reg.pos]) {
 				lastFailure[it.reg.pos], c.LastError = at, err.Error()
 			}
 		}

@@ -119,24 +119,25 @@ func (inv *inventory) equal(o *inventory) bool {
 	})
 }
 
-func (inv *inventory) targets(collector, company string, sc scope) []target {
+// keys are the items a collector of scope sc has for the inventory.
+func (inv *inventory) keys(sc scope) []itemKey {
 	switch sc {
 	case scopeCompany:
-		return []target{{collector: collector, company: company}}
+		return []itemKey{{}}
 	case scopeSite:
-		out := make([]target, 0, len(inv.sites))
+		out := make([]itemKey, 0, len(inv.sites))
 		for _, s := range inv.sites {
-			out = append(out, target{collector: collector, company: company, siteID: s.id})
+			out = append(out, itemKey{siteID: s.id})
 		}
 		return out
 	case scopeEnvironment, scopeLiveEnvironment:
-		out := make([]target, 0, len(inv.envSite))
+		out := make([]itemKey, 0, len(inv.envSite))
 		for _, s := range inv.sites {
 			for _, env := range s.envs {
 				if sc == scopeLiveEnvironment && !env.live {
 					continue
 				}
-				out = append(out, target{collector: collector, company: company, siteID: s.id, envID: env.id})
+				out = append(out, itemKey{siteID: s.id, envID: env.id})
 			}
 		}
 		return out
@@ -154,29 +155,75 @@ func isLiveEnvironment(env kinsta.Environment) bool {
 }
 
 // item is one work item and its cache. series is replaced whole on success.
-// There are tens of thousands (four per site at the default flags), so its
-// size counts: added, read only for never-fetched items, is kept in Unix
-// nanoseconds rather than as a time.Time, which keeps an item in the
-// 256-byte size class instead of the 288-byte one.
+// There are tens of thousands (six per site at the default flags, most of
+// them never fetched yet), so it holds only what the refresher cannot
+// derive: the collector is reg's, the company the refresher's (items of the
+// API key's scope have none, see company), and times are stamps. It fits
+// the 128-byte size class (TestItemSizeClass), half of what a target and
+// four time.Times took.
 type item struct {
-	target
-	reg    *registered
-	index  int       // position in the queue; -1 while being refreshed
-	seq    uint64    // creation order, to break ties
-	added  int64     // Unix nanoseconds
-	next   time.Time // due at; zero for never fetched (most overdue of all)
-	state  refreshState
-	series series
-	data   any
+	reg         *registered
+	key         itemKey
+	series      *series // nil until the first success
+	data        any     // result.state of the last success
+	lastErr     error   // of the last attempt; nil after a success
+	index       int32   // position in the queue; -1 while being refreshed
+	seq         uint64  // creation order, to break ties
+	added       stamp   // read only while never fetched
+	next        stamp   // due at; zero for never fetched (most overdue of all)
+	lastAttempt stamp
+	lastSuccess stamp
+}
+
+// itemKey identifies an item among its collector's: the site or
+// environment it covers, empty for a company-wide or key-wide item.
+type itemKey struct{ siteID, envID string }
+
+// company is the company of the item's requests: the refresher's, or "" for
+// the API key's items, whose series carry the key's company (companyLabel).
+func (it *item) company(r *refresher) string {
+	if it.reg.keyScope {
+		return ""
+	}
+	return r.company
+}
+
+// target is what the item covers, for its request.
+func (it *item) target(r *refresher) target {
+	return target{collector: it.reg.name, company: it.company(r), siteID: it.key.siteID, envID: it.key.envID}
 }
 
 // isDue reports whether the item waits in the queue and its time has come.
-func (it *item) isDue(now time.Time) bool { return it.index >= 0 && !it.next.After(now) }
+func (it *item) isDue(now stamp) bool { return it.index >= 0 && it.next <= now }
 
 // dueSince is when the item became due, for the lag metric.
-func (it *item) dueSince() time.Time {
-	if it.next.IsZero() {
-		return time.Unix(0, it.added)
+func (it *item) dueSince() stamp {
+	if it.next == 0 {
+		return it.added
 	}
 	return it.next
+}
+
+// stamp is an instant of the refresher's clock in 8 bytes, where a
+// time.Time takes 24: nanoseconds since the clock's epoch, a second before
+// the refresher started, so that every instant the refresher records (none
+// is before its start) is positive and 0 can mean "never", as a zero
+// time.Time does. Differences are taken on the clock's monotonic reading
+// when it has one, as time.Time's Sub does.
+type stamp int64
+
+// stampEpoch is how long before the refresher's start its stamps count from.
+const stampEpoch = time.Second
+
+// stamp returns t as a stamp: at least 1, so that it is never "never".
+func (r *refresher) stamp(t time.Time) stamp {
+	return stamp(max(t.Sub(r.epoch), 1))
+}
+
+// time returns s as a time (the zero time for 0).
+func (r *refresher) time(s stamp) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return r.epoch.Add(time.Duration(s))
 }
