@@ -17,7 +17,7 @@ import (
 
 // benchSites are n sites of kinstatest.GenerateCompany (2 environments and 2
 // labels each), through the fake API's wire format and the real decoder.
-func benchSites(b *testing.B, n int) []kinsta.Site {
+func benchSites(b testing.TB, n int) []kinsta.Site {
 	b.Helper()
 	fake := kinstatest.New("bench-key", kinstatest.GenerateCompany("bench", n, 2, 2))
 	req := httptest.NewRequest(http.MethodGet, "/sites?company=bench&include_environments=true", nil)
@@ -39,7 +39,17 @@ func BenchmarkBuildSiteRows(b *testing.B) {
 		b.Run(fmt.Sprintf("sites=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				_, _ = buildSiteRows("bench", sites, Limits{})
+				_, _ = buildSiteRows("bench", sites, Limits{}, siteBuildPrev{})
+			}
+		})
+		// A refresh that finds the same sites, as most do: it stores no
+		// second copy of the rows being served.
+		b.Run(fmt.Sprintf("sites=%d/same", n), func(b *testing.B) {
+			first, _ := buildSiteRows("bench", sites, Limits{}, siteBuildPrev{})
+			prev := siteBuildPrev{snapshot: first.rows, domains: first.domains}
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = buildSiteRows("bench", sites, Limits{}, prev)
 			}
 		})
 	}

@@ -40,16 +40,24 @@ type Domain struct {
 func (d Domain) Inactive() bool { return d.ActiveSent && !d.Active }
 
 // domainRows builds the domain series and the /sd/domains inventory of one
-// refresh, each in storage sized once from the API's lists: a refresh of
-// 10,000 sites then allocates per environment only what ExportableDomains
-// returns.
+// refresh next to the previous refresh's (see rowsBuilder): what repeats
+// the previous inventory is not stored again; what is new goes into storage
+// sized once from the API's lists, so that a refresh of 10,000 sites then
+// allocates per environment only what ExportableDomains returns.
 type domainRows struct {
-	rows    *siteRows
-	envs    []EnvironmentDomains
-	backing []Domain // every environment's Domains, sliced
+	info, active *rowsBuilder
+	prev         []EnvironmentDomains // immutable: served
+	same         int                  // leading entries equal to prev's, while envs is unused
+	moved        bool
+	envs         []EnvironmentDomains
+	backing      []Domain // every new entry's Domains, sliced
+	hintEnvs     int
+	hintDomains  int
 }
 
-func newDomainRows(rows *siteRows, sites []kinsta.Site, maxPerEnvironment int) *domainRows {
+// newDomainRows sizes the domain families' builders, and what a new
+// inventory would take, from the API's lists.
+func newDomainRows(rows *siteRowsBuilders, prev *siteBuildPrev, sites []kinsta.Site, maxPerEnvironment int) *domainRows {
 	n, envs := 0, 0
 	for _, site := range sites {
 		for _, env := range site.Environments {
@@ -59,9 +67,10 @@ func newDomainRows(rows *siteRows, sites []kinsta.Site, maxPerEnvironment int) *
 			}
 		}
 	}
-	rows[rowEnvDomainInfo] = gaugeRows{make([]string, 0, n*5), make([]float64, 0, n)}
-	rows[rowEnvDomainActive] = gaugeRows{make([]string, 0, n*4), make([]float64, 0, n)}
-	return &domainRows{rows: rows, envs: make([]EnvironmentDomains, 0, envs), backing: make([]Domain, 0, n)}
+	rows[rowEnvDomainInfo] = newRowsBuilder(prev.rows(rowEnvDomainInfo), len(envDomainInfo.labels), n)
+	rows[rowEnvDomainActive] = newRowsBuilder(prev.rows(rowEnvDomainActive), len(envDomainActive.labels), n)
+	return &domainRows{info: &rows[rowEnvDomainInfo], active: &rows[rowEnvDomainActive],
+		prev: prev.domains, hintEnvs: envs, hintDomains: n}
 }
 
 // domainsOf returns the exportable domains of env (kinsta's
@@ -88,23 +97,60 @@ func (b *domainRows) add(company string, site *kinsta.Site, status string, env *
 	if len(exportable) == 0 {
 		return
 	}
-	start := len(b.backing)
 	for _, d := range exportable {
-		b.backing = append(b.backing, Domain{Name: d.Name, Primary: d.IsPrimary,
-			Active: d.IsActive != nil && *d.IsActive, ActiveSent: d.IsActive != nil})
-	}
-	ds := b.backing[start:len(b.backing):len(b.backing)]
-	for _, d := range ds {
-		b.rows[rowEnvDomainInfo].add(1, company, site.ID, env.ID, d.Name, boolLabel(d.Primary))
-		if d.ActiveSent {
-			b.rows[rowEnvDomainActive].add(boolValue(d.Active), company, site.ID, env.ID, d.Name)
+		dom := domainOf(d)
+		b.info.add(1, company, site.ID, env.ID, dom.Name, boolLabel(dom.Primary))
+		if dom.ActiveSent {
+			b.active.add(boolValue(dom.Active), company, site.ID, env.ID, dom.Name)
 		}
 	}
-	b.envs = append(b.envs, EnvironmentDomains{
+	e := EnvironmentDomains{
 		SiteID: site.ID, SiteName: site.Name, SiteDisplayName: site.DisplayName, SiteStatus: status,
 		EnvironmentID: env.ID, EnvironmentName: env.Name, EnvironmentDisplayName: env.DisplayName,
-		Domains: ds,
-	})
+	}
+	if !b.moved {
+		if b.same < len(b.prev) && b.prev[b.same].sameAs(&e, exportable) {
+			b.same++
+			return
+		}
+		b.moved = true
+		b.envs = append(make([]EnvironmentDomains, 0, max(b.hintEnvs, b.same+1)), b.prev[:b.same]...)
+		b.backing = make([]Domain, 0, b.hintDomains)
+	}
+	start := len(b.backing)
+	for _, d := range exportable {
+		b.backing = append(b.backing, domainOf(d))
+	}
+	e.Domains = b.backing[start:len(b.backing):len(b.backing)]
+	b.envs = append(b.envs, e)
+}
+
+// inventory is the /sd/domains inventory built: the previous one (or the
+// first of it) when every entry repeated it.
+func (b *domainRows) inventory() []EnvironmentDomains {
+	if b.moved {
+		return b.envs
+	}
+	return b.prev[:b.same:b.same]
+}
+
+func domainOf(d kinsta.Domain) Domain {
+	return Domain{Name: d.Name, Primary: d.IsPrimary, Active: d.IsActive != nil && *d.IsActive, ActiveSent: d.IsActive != nil}
+}
+
+// sameAs reports whether e is o with exportable as its Domains.
+func (e *EnvironmentDomains) sameAs(o *EnvironmentDomains, exportable []kinsta.Domain) bool {
+	if e.SiteID != o.SiteID || e.SiteName != o.SiteName || e.SiteDisplayName != o.SiteDisplayName || e.SiteStatus != o.SiteStatus ||
+		e.EnvironmentID != o.EnvironmentID || e.EnvironmentName != o.EnvironmentName || e.EnvironmentDisplayName != o.EnvironmentDisplayName ||
+		len(e.Domains) != len(exportable) {
+		return false
+	}
+	for i, d := range exportable {
+		if e.Domains[i] != domainOf(d) {
+			return false
+		}
+	}
+	return true
 }
 
 func boolOrder(b bool) int {

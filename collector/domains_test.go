@@ -153,7 +153,7 @@ func BenchmarkBuildSiteRowsDomains(b *testing.B) {
 	b.ReportAllocs()
 	var rows *siteRows
 	for b.Loop() {
-		built, _ := buildSiteRows("bench", sites, Limits{})
+		built, _ := buildSiteRows("bench", sites, Limits{}, siteBuildPrev{})
 		rows = built.rows
 	}
 	b.ReportMetric(float64(rows.series()), "series")

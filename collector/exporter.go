@@ -185,7 +185,10 @@ func (e *Exporter) fetchSites(parent context.Context) (any, error) {
 	sites := res.Sites
 	var built *siteBuild
 	if err == nil {
-		built, err = buildSiteRows(company, sites, e.cfg.Limits)
+		e.mu.RLock()
+		prev := siteBuildPrev{snapshot: e.snapshot, domains: e.domains}
+		e.mu.RUnlock()
+		built, err = buildSiteRows(company, sites, e.cfg.Limits, prev)
 	}
 	if err == nil {
 		e.ref.setInventory(company, built.kept)

@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"reflect"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -87,5 +89,58 @@ func TestCompanyChangeReplacesItems(t *testing.T) {
 	r.reconcile(r.now())
 	if it := r.byName["disk"].items[itemKey{siteID: "s1", envID: "e1"}]; it == nil || it.target(r).company != "c2" {
 		t.Fatalf("item %+v after reconcile, want one of c2", it)
+	}
+}
+
+// A GET /sites that repeats the served sites stores no second copy of
+// their rows or domains: the new build is the served one, array for array.
+// One that differs builds rows equal to a build from scratch.
+func TestSameSitesReuseRows(t *testing.T) {
+	all := benchSites(t, 51)
+	sites := all[:50:50]
+	first, err := buildSiteRows("c1", sites, Limits{}, siteBuildPrev{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := siteBuildPrev{snapshot: first.rows, domains: first.domains}
+	again, err := buildSiteRows("c1", sites, Limits{}, prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range again.rows {
+		if len(first.rows[i].values) > 0 && (unsafe.SliceData(again.rows[i].labels) != unsafe.SliceData(first.rows[i].labels) ||
+			unsafe.SliceData(again.rows[i].values) != unsafe.SliceData(first.rows[i].values)) {
+			t.Errorf("%s: rows stored again", siteFamilies[i].name)
+		}
+	}
+	if len(first.domains) == 0 || unsafe.SliceData(again.domains) != unsafe.SliceData(first.domains) {
+		t.Error("domains stored again")
+	}
+
+	for name, change := range map[string]func([]kinsta.Site) []kinsta.Site{
+		"renamed": func(s []kinsta.Site) []kinsta.Site { s[20].Name = "renamed"; return s },
+		"status":  func(s []kinsta.Site) []kinsta.Site { s[49].Status = "suspended"; return s },
+		"fewer":   func(s []kinsta.Site) []kinsta.Site { return s[:30] },
+		"more": func(s []kinsta.Site) []kinsta.Site {
+			return append(s, all[50])
+		},
+		"domain": func(s []kinsta.Site) []kinsta.Site {
+			s[7].Environments = slices.Clone(s[7].Environments)
+			s[7].Environments[0].Domains = append(slices.Clone(s[7].Environments[0].Domains), kinsta.Domain{Name: "new.example.com"})
+			return s
+		},
+	} {
+		changed := change(slices.Clone(sites))
+		got, err := buildSiteRows("c1", changed, Limits{}, prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := buildSiteRows("c1", changed, Limits{}, siteBuildPrev{})
+		if !got.rows.equal(want.rows) || !reflect.DeepEqual(got.domains, want.domains) {
+			t.Errorf("%s: the build next to the served one differs from one from scratch", name)
+		}
+		if got.rows.equal(first.rows) {
+			t.Errorf("%s: the change was lost", name)
+		}
 	}
 }

@@ -81,28 +81,26 @@ type siteSummary struct{ id, name, status string }
 // too. Labels past l.LabelsPerSite, domains past l.DomainsPerEnvironment and
 // whole sites past l.SeriesPerCompany or l.BytesPerCompany are left out;
 // past HardLimitFactor times any of them, the answer is refused.
-func buildSiteRows(company string, sites []kinsta.Site, l Limits) (*siteBuild, error) {
+func buildSiteRows(company string, sites []kinsta.Site, l Limits, prev siteBuildPrev) (*siteBuild, error) {
 	l = l.withDefaults()
-	b := &siteBuild{rows: &siteRows{}}
-	s := b.rows
+	b := &siteBuild{}
 	envs := 0
 	for _, site := range sites {
 		envs += len(site.Environments)
 	}
 	// Sized for the common case, a company within the limit.
 	n, e := min(len(sites), l.SeriesPerCompany), min(envs, l.SeriesPerCompany)
-	s[rowSiteInfo] = gaugeRows{make([]string, 0, n*4), make([]float64, 0, n)}
-	s[rowSiteStatus] = gaugeRows{make([]string, 0, n*3), make([]float64, 0, n)}
-	s[rowEnvInfo] = gaugeRows{make([]string, 0, e*8), make([]float64, 0, e)}
-	s[rowEnvBlocked] = gaugeRows{make([]string, 0, e*3), make([]float64, 0, e)}
-	s[rowEnvPremium] = gaugeRows{make([]string, 0, e*3), make([]float64, 0, e)}
+	var s siteRowsBuilders
+	for i, hint := range [...]int{rowSiteInfo: n, rowSiteStatus: n, rowSiteLabel: 0, rowEnvInfo: e, rowEnvBlocked: e, rowEnvPremium: e} {
+		s[i] = newRowsBuilder(prev.rows(i), len(siteFamilies[i].labels), hint)
+	}
 	c := cutter{max: l.LabelValueLength, hits: &b.hits}
 	company = c.cut(company)
 	seenSites := make(map[string]bool, len(sites))
 	seenEnvs := make(map[string]bool, envs)
 	kept := budget{maxSeries: l.SeriesPerCompany, maxBytes: l.BytesPerCompany}
 	b.kept, b.summaries = make([]kinsta.Site, 0, n), make([]siteSummary, 0, n)
-	domains := newDomainRows(s, sites, l.DomainsPerEnvironment)
+	domains := newDomainRows(&s, &prev, sites, l.DomainsPerEnvironment)
 	var envScratch []kinsta.Environment
 	var domainScratch [][]kinsta.Domain
 	var all budget // every site's, the left out ones included
@@ -172,8 +170,29 @@ func buildSiteRows(company string, sites []kinsta.Site, l Limits) (*siteBuild, e
 			domains.add(company, &cs, status, &env, envDomains[i])
 		}
 	}
-	b.domains = domains.envs
+	b.rows = &siteRows{}
+	for i := range s {
+		b.rows[i] = s[i].rows()
+	}
+	b.domains = domains.inventory()
 	return b, nil
+}
+
+// siteRowsBuilders build the families of a siteRows.
+type siteRowsBuilders [len(siteRows{})]rowsBuilder
+
+// siteBuildPrev is what the previous refresh built and is being served,
+// which buildSiteRows reuses where the new answer repeats it; zero for none.
+type siteBuildPrev struct {
+	snapshot *siteRows
+	domains  []EnvironmentDomains
+}
+
+func (p *siteBuildPrev) rows(i int) *gaugeRows {
+	if p.snapshot == nil {
+		return nil
+	}
+	return &p.snapshot[i]
 }
 
 // siteSize is the number of series a site has and about the bytes of
