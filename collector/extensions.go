@@ -160,10 +160,14 @@ func (c *extensionsCollector) environmentSeries(req *request, list []kinsta.Envi
 // nothing is installed).
 func (c *extensionsCollector) companySeries(req *request, inv kinsta.CompanyExtensions) series {
 	var m series
-	envs := map[string]*envCounts{}
+	var envs map[string]*envCounts
 	if req.inv != nil {
+		envs = make(map[string]*envCounts, len(req.inv.envSite))
+		counts := make([]envCounts, len(req.inv.envSite)) // one allocation, not one per environment
+		i := 0
 		for env := range req.inv.envSite {
-			envs[env] = &envCounts{}
+			envs[env] = &counts[i]
+			i++
 		}
 	}
 	seenNames := map[string]bool{}
@@ -200,6 +204,18 @@ func (c *extensionsCollector) companySeries(req *request, inv kinsta.CompanyExte
 		m.gauge(c.d.updates, float64(updates), req.company, x.Name)
 	}
 	if req.inv != nil {
+		// Every environment's rows, tens of thousands: stored once, exactly.
+		statuses := 0
+		for _, e := range envs {
+			statuses += len(e.statuses)
+		}
+		if statuses > 0 {
+			m.reserve(c.d.envByStatus, statuses)
+		}
+		if len(envs) > 0 {
+			m.reserve(c.d.envUpdates, len(envs))
+			m.reserve(c.d.envVulnerable, len(envs))
+		}
 		for _, s := range req.inv.sites {
 			for _, env := range s.envs {
 				e := envs[env.id]

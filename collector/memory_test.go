@@ -144,3 +144,30 @@ func TestSameSitesReuseRows(t *testing.T) {
 		}
 	}
 }
+
+// Rows stored exactly (reserve), as a company-wide item stores every
+// environment's, are not copied again by compact; rows with room to spare
+// are.
+func TestReservedRowsStayInPlace(t *testing.T) {
+	a := newGaugeFamily("test_a", "A.", "x")
+	b := newGaugeFamily("test_b", "B.", "y")
+	var s series
+	for _, v := range []string{"p", "q", "r"} {
+		s.gauge(b, 1, v) // grown by append: room to spare
+	}
+	s.reserve(a, 3)
+	for i := range 3 {
+		s.gauge(a, float64(i), string(rune('a'+i)))
+	}
+	exact := unsafe.SliceData(s.gauges[1].rows.labels)
+	s.limit(1<<10, budget{maxSeries: 100, maxBytes: 1 << 20})
+	if unsafe.SliceData(s.gauges[1].rows.labels) != exact {
+		t.Error("compact copied rows stored exactly")
+	}
+	if g := s.gauges[0].rows; cap(g.labels) != 3 || cap(g.values) != 3 {
+		t.Errorf("rows with room to spare kept capacities %d and %d", cap(g.labels), cap(g.values))
+	}
+	if got := s.gauges[1].rows.labels; !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("reserved rows %q", got)
+	}
+}

@@ -49,6 +49,11 @@ func (r *gaugeRows) equal(o *gaugeRows) bool {
 	return slices.Equal(r.labels, o.labels) && slices.Equal(r.values, o.values)
 }
 
+// spare reports whether the rows' arrays have room beyond the rows.
+func (r *gaugeRows) spare() bool {
+	return cap(r.labels) > len(r.labels) || cap(r.values) > len(r.values)
+}
+
 func (r *gaugeRows) add(value float64, labels ...string) {
 	for _, v := range labels {
 		r.labels = append(r.labels, strings.ToValidUTF8(v, "\uFFFD"))

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -104,24 +105,50 @@ func (s *series) limit(maxLen int, u budget) limitHits {
 	return hits
 }
 
-// compact moves the gauges' rows into one array of label values and one of
-// values, exactly as long as the rows: rows grown by append carry up to
-// twice their length in capacity, and there are tens of thousands of
-// items' series, which a scrape renders by reading each item's rows, then
-// better from one place than from several.
+// compact moves the rows of the gauges that have room to spare into one
+// array of label values and one of values, exactly as long as the rows:
+// rows grown by append carry up to twice their length in capacity, and
+// there are tens of thousands of items' series, which a scrape renders by
+// reading each item's rows, then better from one place than from several.
+// Rows stored exactly (reserve) stay where they are: copying them would
+// only hold the series twice for a moment, megabytes for a company-wide
+// item.
 func (s *series) compact() {
 	nl, nv := 0, 0
 	for _, g := range s.gauges {
-		nl, nv = nl+len(g.rows.labels), nv+len(g.rows.values)
+		if g.rows.spare() {
+			nl, nv = nl+len(g.rows.labels), nv+len(g.rows.values)
+		}
+	}
+	if nl == 0 && nv == 0 {
+		return
 	}
 	labels, values := make([]string, 0, nl), make([]float64, 0, nv)
 	gauges := make([]familyRows, len(s.gauges))
 	for i, g := range s.gauges {
+		if !g.rows.spare() {
+			gauges[i] = g
+			continue
+		}
 		l, v := len(labels), len(values)
 		labels, values = append(labels, g.rows.labels...), append(values, g.rows.values...)
 		gauges[i] = familyRows{family: g.family, rows: gaugeRows{labels: labels[l:len(labels):len(labels)], values: values[v:len(values):len(values)]}}
 	}
 	s.gauges = gauges
+}
+
+// reserve makes room for rows more rows of f, so that a collector that
+// knows how many it will add stores them once, exactly.
+func (s *series) reserve(f *gaugeFamily, rows int) {
+	for i := range s.gauges {
+		if s.gauges[i].family == f {
+			s.gauges[i].rows.labels = slices.Grow(s.gauges[i].rows.labels, rows*len(f.labels))
+			s.gauges[i].rows.values = slices.Grow(s.gauges[i].rows.values, rows)
+			return
+		}
+	}
+	s.gauges = append(s.gauges, familyRows{family: f,
+		rows: gaugeRows{labels: make([]string, 0, rows*len(f.labels)), values: make([]float64, 0, rows)}})
 }
 
 // kept is s as an item keeps it: nil when there are none (an answer with
