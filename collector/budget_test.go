@@ -241,7 +241,8 @@ type summary struct {
 func summarize(t *testing.T, e *Exporter) summary {
 	t.Helper()
 	var s summary
-	e.Gauges(SitesPart, "", func(name, _ string, _, _ []string, values []float64) bool {
+	e.Gauges(SitesPart, "", func(name, _ string, _ []string, rows Rows) bool {
+		values := rows.Values
 		if name == "kinsta_site_info" {
 			s.sites += len(values)
 		}

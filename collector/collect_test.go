@@ -164,7 +164,8 @@ func TestMalformedElementsCostOnlyThemselves(t *testing.T) {
 		t.Fatalf("kinsta_up %g with malformed elements among good ones", v)
 	}
 	sites := 0
-	e.Gauges(SitesPart, "", func(name, _ string, _, _ []string, values []float64) bool {
+	e.Gauges(SitesPart, "", func(name, _ string, _ []string, rows Rows) bool {
+		values := rows.Values
 		if name == "kinsta_site_info" {
 			sites += len(values)
 		}

@@ -171,3 +171,45 @@ func TestReservedRowsStayInPlace(t *testing.T) {
 		t.Errorf("reserved rows %q", got)
 	}
 }
+
+// Rows say they are plain (no label value a text format escapes) only when
+// none is, whichever way they were built: added, repeated from the served
+// rows, or compacted.
+func TestRowsPlain(t *testing.T) {
+	for _, v := range []string{`back\slash`, `a "quote"`, "new\nline"} {
+		var r gaugeRows
+		r.add(1, "plain")
+		r.add(1, v)
+		r.add(1, "plain again")
+		if r.plain {
+			t.Errorf("rows with %q say they are plain", v)
+		}
+	}
+	sites := benchSites(t, 3)
+	sites[1].Name = `the "best" site`
+	built, err := buildSiteRows("c1", sites, Limits{}, siteBuildPrev{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := buildSiteRows("c1", sites, Limits{}, siteBuildPrev{snapshot: built.rows})
+	fewer, _ := buildSiteRows("c1", sites[:1], Limits{}, siteBuildPrev{snapshot: built.rows})
+	for i, f := range siteFamilies {
+		for _, b := range []*siteBuild{built, again} {
+			if want := f != siteInfo; len(b.rows[i].values) > 0 && b.rows[i].plain != want {
+				t.Errorf("%s: plain %v, want %v", f.name, b.rows[i].plain, want)
+			}
+		}
+		if len(fewer.rows[i].values) > 0 && fewer.rows[i].plain != (f != siteInfo) {
+			t.Errorf("%s, first site of the served rows: plain %v", f.name, fewer.rows[i].plain)
+		}
+	}
+	var s series
+	fam := newGaugeFamily("test_a", "A.", "x")
+	for _, v := range []string{"a", "b", "c"} {
+		s.gauge(fam, 1, v)
+	}
+	s.limit(1<<10, budget{maxSeries: 100, maxBytes: 1 << 20})
+	if !s.gauges[0].rows.plain {
+		t.Error("compacted plain rows lost their flag")
+	}
+}

@@ -270,7 +270,7 @@ func (r *refresher) itemGauges(now time.Time, collector, family string, yield Ga
 			continue
 		}
 		for _, rows := range f.rows {
-			if !yield(f.family.name, f.family.help, f.family.labels, rows.labels, rows.values) {
+			if !yield(f.family.name, f.family.help, f.family.labels, rows.yielded()) {
 				return false
 			}
 		}

@@ -43,6 +43,12 @@ func (f *gaugeFamily) rowBytes(labelValues ...string) int {
 type gaugeRows struct {
 	labels []string
 	values []float64
+	plain  bool // no label value needs escaping (Rows.Plain); kept by add
+}
+
+// yielded is the rows as a GaugeYield gets them.
+func (r *gaugeRows) yielded() Rows {
+	return Rows{LabelValues: r.labels, Values: r.values, Plain: r.plain}
 }
 
 func (r *gaugeRows) equal(o *gaugeRows) bool {
@@ -55,8 +61,13 @@ func (r *gaugeRows) spare() bool {
 }
 
 func (r *gaugeRows) add(value float64, labels ...string) {
+	if len(r.values) == 0 {
+		r.plain = true
+	}
 	for _, v := range labels {
-		r.labels = append(r.labels, strings.ToValidUTF8(v, "\uFFFD"))
+		v = strings.ToValidUTF8(v, "\uFFFD")
+		r.plain = r.plain && !strings.ContainsAny(v, "\\\"\n")
+		r.labels = append(r.labels, v)
 	}
 	r.values = append(r.values, value)
 }
@@ -143,7 +154,7 @@ func (s *siteRows) families(family string, yield GaugeYield) bool {
 		if family != "" && f.name != family {
 			continue
 		}
-		if len(s[i].values) > 0 && !yield(f.name, f.help, f.labels, s[i].labels, s[i].values) {
+		if len(s[i].values) > 0 && !yield(f.name, f.help, f.labels, s[i].yielded()) {
 			return false
 		}
 	}
@@ -184,7 +195,7 @@ func (b *rowsBuilder) add(value float64, labels ...string) {
 		}
 		b.moved = true
 		n := max(b.hint, b.same+1)
-		b.own = gaugeRows{make([]string, 0, n*b.arity), make([]float64, 0, n)}
+		b.own = gaugeRows{labels: make([]string, 0, n*b.arity), values: make([]float64, 0, n), plain: b.prev.plain}
 		b.own.labels = append(b.own.labels, b.prev.labels[:b.same*b.arity]...)
 		b.own.values = append(b.own.values, b.prev.values[:b.same]...)
 	}
@@ -198,5 +209,5 @@ func (b *rowsBuilder) rows() gaugeRows {
 		return b.own
 	}
 	n := b.same
-	return gaugeRows{labels: b.prev.labels[: n*b.arity : n*b.arity], values: b.prev.values[:n:n]}
+	return gaugeRows{labels: b.prev.labels[: n*b.arity : n*b.arity], values: b.prev.values[:n:n], plain: b.prev.plain}
 }

@@ -132,7 +132,7 @@ func (s *series) compact() {
 		}
 		l, v := len(labels), len(values)
 		labels, values = append(labels, g.rows.labels...), append(values, g.rows.values...)
-		gauges[i] = familyRows{family: g.family, rows: gaugeRows{labels: labels[l:len(labels):len(labels)], values: values[v:len(values):len(values)]}}
+		gauges[i] = familyRows{family: g.family, rows: gaugeRows{labels: labels[l:len(labels):len(labels)], values: values[v:len(values):len(values)], plain: g.rows.plain}}
 	}
 	s.gauges = gauges
 }

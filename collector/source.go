@@ -8,12 +8,24 @@ import (
 )
 
 // GaugeYield receives one family of gauges: its name, help and label names,
-// then per series its label values (flat, len(labelNames) each, valid UTF-8)
-// and its value. The slices belong to an immutable snapshot: the receiver may
-// keep them but must not change them. A family name may come more than once
-// (once per company), with the same help and label names. It returns false
+// then its rows. A family name may come more than once (once per company,
+// once per work item), with the same help and label names. It returns false
 // to stop.
-type GaugeYield func(name, help string, labelNames, labelValues []string, values []float64) bool
+type GaugeYield func(name, help string, labelNames []string, rows Rows) bool
+
+// Rows are series of one family: per series its label values (flat,
+// len(labelNames) each, valid UTF-8) and its value. The slices belong to an
+// immutable snapshot: the receiver may keep them but must not change them.
+type Rows struct {
+	LabelValues []string
+	Values      []float64
+	// Plain is true when no label value holds a backslash, a double quote
+	// or a newline, the bytes the text formats escape: a renderer writes
+	// them as they are. Found once, when the rows are built, rather than
+	// on every scrape, where checking every byte took a third of an
+	// identity scrape's rendering. False when unknown.
+	Plain bool
+}
 
 // SitesPart names the part of a Source that holds the site and environment
 // series (GET /sites). Every switchable collector's gauges are a part of
@@ -95,7 +107,8 @@ func (gaugesCollector) Describe(chan<- *prometheus.Desc) {}
 func (c gaugesCollector) Collect(ch chan<- prometheus.Metric) {
 	descs := map[string]*prometheus.Desc{}
 	for _, part := range c.parts {
-		c.src.Gauges(part, "", func(name, help string, labelNames, labelValues []string, values []float64) bool {
+		c.src.Gauges(part, "", func(name, help string, labelNames []string, rows Rows) bool {
+			labelValues, values := rows.LabelValues, rows.Values
 			d := descs[name]
 			if d == nil {
 				d = prometheus.NewDesc(name, help, labelNames, nil)

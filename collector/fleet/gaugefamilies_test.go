@@ -31,7 +31,7 @@ func TestSiteSeriesRenderedFromRows(t *testing.T) {
 	}
 	f.Refresh(context.Background())
 	n := 0
-	if !f.Gauges(collector.SitesPart, "", func(_, _ string, _, _ []string, values []float64) bool { n += len(values); return true }) {
+	if !f.Gauges(collector.SitesPart, "", func(_, _ string, _ []string, rows collector.Rows) bool { n += len(rows.Values); return true }) {
 		t.Fatal("Gauges did not hand over everything")
 	}
 	// kinsta_company_info of both companies and 2+1 sites' info and status.

@@ -43,7 +43,7 @@ func (f *Fleet) Gauges(part, family string, yield collector.GaugeYield) bool {
 				labels, values = append(labels, e.id, e.name), append(values, 1)
 			}
 		}
-		if len(values) > 0 && !yield(companyInfoName, companyInfoHelp, companyInfoLabels, labels, values) {
+		if len(values) > 0 && !yield(companyInfoName, companyInfoHelp, companyInfoLabels, collector.Rows{LabelValues: labels, Values: values}) {
 			return false
 		}
 	}
@@ -121,7 +121,7 @@ func (t *Target) Refresh(ctx context.Context) { t.exp.Refresh(ctx) }
 // Gauges hands over the company's gauges of the part.
 func (t *Target) Gauges(part, family string, yield collector.GaugeYield) bool {
 	if t.info && part == collector.SitesPart && (family == "" || family == companyInfoName) &&
-		!yield(companyInfoName, companyInfoHelp, companyInfoLabels, []string{t.ID, t.Name}, []float64{1}) {
+		!yield(companyInfoName, companyInfoHelp, companyInfoLabels, collector.Rows{LabelValues: []string{t.ID, t.Name}, Values: []float64{1}}) {
 		return false
 	}
 	return t.exp.Gauges(part, family, yield)

@@ -167,7 +167,7 @@ func (s *staticSource) Gauges(_, family string, yield collector.GaugeYield) bool
 	if family != "" && family != s.name {
 		return true
 	}
-	return yield(s.name, s.help, s.labelNames, s.labels, s.values)
+	return yield(s.name, s.help, s.labelNames, collector.Rows{LabelValues: s.labels, Values: s.values})
 }
 
 type response struct {
@@ -699,7 +699,7 @@ type refusingSource struct{ collector.Source }
 
 func (s refusingSource) Gauges(part, family string, yield collector.GaugeYield) bool {
 	return s.Source.Gauges(part, family, yield) &&
-		(family != "" && family != "test.dotted" || yield("test.dotted", "Needs escaping.", nil, nil, []float64{1}))
+		(family != "" && family != "test.dotted" || yield("test.dotted", "Needs escaping.", nil, collector.Rows{Values: []float64{1}}))
 }
 
 // TestRowsAreRenderedWithoutGathering: every format comes from the rows

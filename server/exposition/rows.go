@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kinsta-exporter/kinsta_exporter/collector"
+
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -33,6 +35,7 @@ type rowFamily struct {
 type rowPart struct {
 	labels []string
 	values []float64
+	plain  bool // no label value needs escaping (collector.Rows.Plain)
 }
 
 // rowSet is what a first pass over the source's rows found, by family name.
@@ -59,7 +62,8 @@ func (c *Cache) rows() (rs rowSet, ok bool) {
 	rs.families = map[string]*rowFamily{}
 	withSeries := map[string]bool{}
 	valid := true
-	complete := c.source.Gauges(c.part, "", func(name, help string, labelNames, labelValues []string, values []float64) bool {
+	complete := c.source.Gauges(c.part, "", func(name, help string, labelNames []string, rows collector.Rows) bool {
+		labelValues, values := rows.LabelValues, rows.Values
 		f := rs.families[name]
 		switch {
 		case f == nil:
@@ -94,11 +98,11 @@ func (c *Cache) rows() (rs rowSet, ok bool) {
 // its own, until fn returns false. Pieces that do not fit the family
 // (the source changed since rows indexed it) are skipped.
 func (c *Cache) eachPart(name string, f *rowFamily, fn func(rowPart) bool) bool {
-	return c.source.Gauges(c.part, name, func(n, _ string, _, labelValues []string, values []float64) bool {
-		if n != name || len(values) == 0 || len(labelValues) != len(values)*len(f.labelNames) {
+	return c.source.Gauges(c.part, name, func(n, _ string, _ []string, rows collector.Rows) bool {
+		if n != name || len(rows.Values) == 0 || len(rows.LabelValues) != len(rows.Values)*len(f.labelNames) {
 			return true
 		}
-		return fn(rowPart{labelValues, values})
+		return fn(rowPart{rows.LabelValues, rows.Values, rows.Plain})
 	})
 }
 
@@ -191,7 +195,11 @@ func (c *Cache) appendFamily(b []byte, name string, f *rowFamily, om bool, flush
 			labels := p.labels[i*arity : (i+1)*arity]
 			for k, j := range order {
 				b = append(b, prefixes[k]...)
-				b = appendEscaped(b, labels[j], true)
+				if p.plain {
+					b = append(b, labels[j]...)
+				} else {
+					b = appendEscaped(b, labels[j], true)
+				}
 				b = append(b, '"')
 			}
 			if arity > 0 {
