@@ -20,10 +20,27 @@ type probes struct {
 	o        Options
 	errorLog exposition.Logger
 
+	// metricsCaches are /metrics' renderings, which a probe of the only
+	// company of the fleet /metrics serves shares.
+	metricsCaches []*exposition.Cache
+
 	debug    debugProbes // /probe?debug=true (debug.go)
 	mu       sync.Mutex
 	epoch    uint64 // of the companies the handlers were made for
-	handlers map[probeKey]http.Handler
+	handlers map[probeKey]probeHandler
+}
+
+// probeHandler is a company's handler, and whether it serves /metrics'
+// renderings (valid until the companies change).
+type probeHandler struct {
+	http.Handler
+	shared bool
+}
+
+// soleCompany is what /metrics serves when it can tell that a company is
+// all it serves (fleet.Fleet).
+type soleCompany interface {
+	ServesOnly(t *fleet.Target) bool
 }
 
 // probeKey identifies what a company's handler serves: an exporter kept by a
@@ -75,12 +92,21 @@ func (p *probes) handler(t *fleet.Target) http.Handler {
 		p.prune()
 		p.epoch = epoch
 	}
-	if h := p.handlers[k]; h != nil {
+	if h, ok := p.handlers[k]; ok {
 		return h
 	}
 	live := prometheus.NewRegistry()
 	live.MustRegister(collector.LiveCollector(t), versioncollector.NewCollector(p.o.Name))
-	h := exposition.Handler(live, exposition.Caches(t, p.o.Parts, p.errorLog), exposition.HandlerOpts{ErrorLog: p.errorLog})
+	// A deployment of one company (the common one) would otherwise keep
+	// every rendering twice: /metrics' and the probe's, the same bytes.
+	h := probeHandler{}
+	caches := p.metricsCaches
+	if only, ok := p.o.Metrics.(soleCompany); ok && only.ServesOnly(t) {
+		h.shared = true
+	} else {
+		caches = exposition.Caches(t, p.o.Parts, p.errorLog)
+	}
+	h.Handler = exposition.Handler(live, caches, exposition.HandlerOpts{ErrorLog: p.errorLog})
 	// A reload since the lookup may have removed or renamed the company:
 	// its handler then serves this probe only, rather than staying.
 	if p.current(k) {
@@ -89,14 +115,15 @@ func (p *probes) handler(t *fleet.Target) http.Handler {
 	return h
 }
 
-// prune drops the handlers of companies not configured as they were.
+// prune drops the handlers of companies not configured as they were, and
+// those sharing /metrics' renderings, which may now serve more companies.
 // Called with p.mu held.
 func (p *probes) prune() {
 	if p.handlers == nil {
-		p.handlers = map[probeKey]http.Handler{}
+		p.handlers = map[probeKey]probeHandler{}
 	}
-	for k := range p.handlers {
-		if !p.current(k) {
+	for k, h := range p.handlers {
+		if h.shared || !p.current(k) {
 			delete(p.handlers, k)
 		}
 	}

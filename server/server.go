@@ -107,8 +107,9 @@ func newRoutes(o Options) (*routes, error) {
 	errorLog := errorLogger{o.Logger}
 	p := newPolicy(o.MaxRequests, o.RefreshTimeout, o.TimeoutOffset)
 	live := prometheus.Gatherers{o.Registry, liveGatherer(o.Metrics)}
-	metrics := exposition.Handler(live, exposition.Caches(o.Metrics, o.Parts, errorLog), exposition.HandlerOpts{ErrorLog: errorLog})
-	probes := &probes{o: o, errorLog: errorLog}
+	metricsCaches := exposition.Caches(o.Metrics, o.Parts, errorLog)
+	metrics := exposition.Handler(live, metricsCaches, exposition.HandlerOpts{ErrorLog: errorLog})
+	probes := &probes{o: o, errorLog: errorLog, metricsCaches: metricsCaches}
 
 	r := &routes{mux: http.NewServeMux(), probes: probes}
 	mux := r.mux

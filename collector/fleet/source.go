@@ -153,6 +153,18 @@ func (f *Fleet) Lookup(id string) (*Target, bool) {
 	return nil, false
 }
 
+// ServesOnly reports whether t is the fleet's only company, so that the
+// fleet's gauges are t's, part for part (kinsta_company_info included):
+// /probe of t may then serve /metrics' renderings. Valid until Epoch moves.
+func (f *Fleet) ServesOnly(t *Target) bool {
+	st := f.state.Load()
+	if len(st.entries) != 1 {
+		return false
+	}
+	e := st.entries[0]
+	return e.run.exp == t.exp && (e.id != "") == t.info && (!t.info || e.id == t.ID && e.name == t.Name)
+}
+
 // Epoch changes whenever an Apply changed the companies or their
 // exporters; a caller that keeps something per company drops what is no
 // longer configured when it moves.
