@@ -188,7 +188,7 @@ func (e *Exporter) fetchSites(parent context.Context) (any, error) {
 		e.mu.RLock()
 		prev := siteBuildPrev{snapshot: e.snapshot, domains: e.domains}
 		e.mu.RUnlock()
-		built, err = buildSiteRows(company, sites, e.cfg.Limits, prev)
+		built, err = buildSiteRows(company, sites, e.cfg.Limits.forAnswer(res.BodyBytes), prev)
 	}
 	if err == nil {
 		e.ref.setInventory(company, built.kept)

@@ -55,6 +55,29 @@ type Limits struct {
 // refresh as bad_response.
 const HardLimitFactor = 10
 
+// MaxExpansion and MinExpansionBytes lower BytesPerCompany for a small
+// answer: the site series of a GET /sites answer may take at most
+// MaxExpansion times its bytes, and at least MinExpansionBytes. A real
+// answer becomes about as many bytes of series as it has (the benchmark's
+// 21.5 MB of JSON become 25 MB; a site of a hundred short labels, each a
+// row repeating the company and site id, about seven times); an answer
+// built to amplify, long ids repeated on many labels, thirty times, and it
+// would otherwise fill the byte limit from a megabyte.
+const (
+	MaxExpansion      = 8
+	MinExpansionBytes = 1 << 20
+)
+
+// forAnswer is l for a GET /sites answer of bodyBytes (0: unknown, the
+// limits as they are; see MaxExpansion).
+func (l Limits) forAnswer(bodyBytes int64) Limits {
+	l = l.withDefaults()
+	if bodyBytes > 0 {
+		l.BytesPerCompany = int(min(int64(l.BytesPerCompany), max(MinExpansionBytes, MaxExpansion*bodyBytes)))
+	}
+	return l
+}
+
 // The defaults of Limits. The series limits leave room for twice the
 // 10,000-site company the benchmark measures (about 136,000 site series
 // with their domains, 25 MB of text); the byte limits for about 13,000 such

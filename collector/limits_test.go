@@ -367,3 +367,55 @@ func TestDomainsPerEnvironment(t *testing.T) {
 		t.Errorf("kinsta_up %v with 101 domains at a limit of 10, want 0", got)
 	}
 }
+
+// A small GET /sites answer built to amplify (long ids repeated on many
+// labels) gets at most MaxExpansion times its bytes of site series, and at
+// least MinExpansionBytes; the rest is left out and counted, as past the
+// byte limit. An answer whose size is unknown keeps the byte limit.
+func TestSmallAnswerBoundsItsSeries(t *testing.T) {
+	var sites []kinsta.Site
+	for i := range 200 {
+		s := kinsta.Site{ID: fmt.Sprintf("%04d", i) + strings.Repeat("x", 1000), Name: "n", Status: "live"}
+		for j := range 100 {
+			s.Labels = append(s.Labels, kinsta.Label{ID: fmt.Sprint(j), Name: "l"})
+		}
+		sites = append(sites, s)
+	}
+	seriesBytes := func(b *siteBuild) int {
+		n := 0
+		for i, f := range siteFamilies {
+			arity := len(f.labels)
+			for j := range b.rows[i].values {
+				n += f.rowBytes(b.rows[i].labels[j*arity : (j+1)*arity]...)
+			}
+		}
+		return n
+	}
+	const body = 700_000 // about what such an answer weighs
+	for _, tc := range []struct {
+		sites     int
+		bodyBytes int64
+		max       int
+	}{
+		{200, body, MaxExpansion * body},
+		{20, 10_000, MinExpansionBytes},
+		{200, 0, DefaultBytesPerCompany},
+	} {
+		built, err := buildSiteRows("c1", sites[:tc.sites], Limits{}.forAnswer(tc.bodyBytes), siteBuildPrev{})
+		if err != nil {
+			t.Fatalf("body %d: %v", tc.bodyBytes, err)
+		}
+		got := seriesBytes(built)
+		if got > tc.max || got < tc.max*9/10 && tc.bodyBytes > 0 {
+			t.Errorf("body %d: %d bytes of site series, want at most %d (and about as many)", tc.bodyBytes, got, tc.max)
+		}
+		if tc.bodyBytes > 0 && built.hits[limitBytesPerCompany] == 0 {
+			t.Errorf("body %d: nothing counted as left out", tc.bodyBytes)
+		}
+	}
+	// Over ten times the lowered limit, the answer is refused, as over ten
+	// times any limit.
+	if _, err := buildSiteRows("c1", sites, Limits{}.forAnswer(10_000), siteBuildPrev{}); !kinsta.IsKind(err, kinsta.KindBadResponse) {
+		t.Errorf("22 MB of series from a 10 KB answer: %v, want bad_response", err)
+	}
+}

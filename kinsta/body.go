@@ -93,6 +93,18 @@ type cappedReader struct {
 	err  error
 }
 
+// countedReader counts the bytes read through it.
+type countedReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countedReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 func newCappedReader(r io.Reader, max int64) *cappedReader {
 	return &cappedReader{r: r, left: max}
 }

@@ -76,7 +76,9 @@ func (c *Client) SitesWithDropped(ctx context.Context, companyID string) (SitesR
 	}
 	var res SitesResult
 	err := c.getStream(ctx, cl, func(body io.Reader) (errBody *apiErrorBody, err error) {
-		res, errBody, err = streamSites(body, c.maxBody/2)
+		counted := &countedReader{r: body}
+		res, errBody, err = streamSites(counted, c.maxBody/2)
+		res.BodyBytes = counted.n
 		return errBody, err
 	})
 	if err != nil {

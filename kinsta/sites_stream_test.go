@@ -122,6 +122,17 @@ func TestSites(t *testing.T) {
 	}
 }
 
+// SitesWithDropped tells the size of the body the sites came from, for a
+// caller that bounds what it builds relative to it.
+func TestSitesBodyBytes(t *testing.T) {
+	body := `{"company": {"sites": [{"id": "s1", "name": "one"}, {"id": "s2", "name": "two"}]}}  `
+	c := clientFor(t, serve(200, []byte(body)), withFakeClock(newFakeClock()))
+	res, err := c.SitesWithDropped(context.Background(), testCompany)
+	if err != nil || len(res.Sites) != 2 || res.BodyBytes != int64(len(body)) {
+		t.Fatalf("%d sites, body %d bytes, err %v; want 2 sites of %d bytes", len(res.Sites), res.BodyBytes, err, len(body))
+	}
+}
+
 func checkSitesCase(t *testing.T, sites []Site, err error, want []Site, kind Kind, msg string) {
 	t.Helper()
 	if kind == KindUnknown {

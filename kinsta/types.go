@@ -18,6 +18,10 @@ type Site struct {
 type SitesResult struct {
 	Sites   []Site
 	Dropped Dropped
+	// BodyBytes is the size of the answer's body: what the sites were
+	// decoded from, for a caller that bounds what it builds from them
+	// relative to it.
+	BodyBytes int64
 }
 
 // Dropped counts the malformed elements of an answer that were left out,

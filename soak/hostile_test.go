@@ -33,9 +33,11 @@ const (
 	rssTargetKB       = 200 << 10 // peak RSS, for every hostile answer
 	expositionTargetB = 25e6      // the plain text exposition
 	// byteLimitB is --limit.bytes-per-company's default, 32 MiB, with 2 MB
-	// for the other parts: an answer built to fill it (the amplifier) gets
-	// that far. It is above 25 MB because a real company of 10,000 sites
-	// with their domains takes 25 MB of site series.
+	// for the other parts: an answer of more than 4 MB built to fill it
+	// (the large amplifier; collector.MaxExpansion lets the site series of
+	// an answer take 8 times its bytes) gets that far. It is above 25 MB
+	// because a real company of 10,000 sites with their domains takes 25 MB
+	// of site series, from 21.5 MB of JSON.
 	byteLimitB = 32<<20 + 2e6
 )
 
@@ -202,12 +204,17 @@ func (e *exporter) peakRSS(t *testing.T) int {
 func TestSoakHostile(t *testing.T) {
 	bin := buildExporter(t)
 	base := kinstatest.GenerateCompany(companyID, 200, 2, 2)
-	// The amplifier: 2 KB ids repeated on 100 labels each, a 0.9 MB answer
+	// The amplifier: 2 KB ids repeated on 100 labels each, 1.6 MB of JSON
 	// for 29 MB of site series once cut to the label value limit (the whole
-	// ids: 57 MB); it fills the byte limit.
-	var amplifier []kinstatest.Site
-	for i := range 300 {
-		amplifier = append(amplifier, hostileSite(fmt.Sprintf("a%03d", i), 2000, 100))
+	// ids: 57 MB); the answer's size bounds it (collector.MaxExpansion). The
+	// large one, 2,000 such sites (10 MB), fills the byte limit.
+	var amplifier, largeAmplifier []kinstatest.Site
+	for i := range 2000 {
+		s := hostileSite(fmt.Sprintf("a%04d", i), 2000, 100)
+		if i < 300 {
+			amplifier = append(amplifier, s)
+		}
+		largeAmplifier = append(largeAmplifier, s)
 	}
 	// 100 KB ids with 900 labels: 127 KB a site, 19 MB.
 	var hugeIDs []kinstatest.Site
@@ -227,7 +234,8 @@ func TestSoakHostile(t *testing.T) {
 		up         string // kinsta_up after the first refresh; "": either (the client may refuse a large answer)
 		exposition int    // bytes the plain text exposition must stay under
 	}{
-		{"300 sites of 2 KB ids and 100 labels (1.1 MB)", withSites(base, amplifier...), "1", byteLimitB},
+		{"300 sites of 2 KB ids and 100 labels (1.6 MB)", withSites(base, amplifier...), "1", expositionTargetB},
+		{"2,000 sites of 2 KB ids and 100 labels (10 MB)", withSites(base, largeAmplifier...), "1", byteLimitB},
 		{"one site of a 100 KB id and 5,000 labels", withSites(base, hostileSite("b", 100_000, 5000)), "0", expositionTargetB},
 		{"150 sites of 100 KB ids and 900 labels (19 MB)", withSites(base, hugeIDs...), "", expositionTargetB},
 		{"25 sites with 1 MB of names (25 MB)", withSites(base, longNames...), "", expositionTargetB},
