@@ -69,6 +69,46 @@ kinsta_up{company="c1"} 1
 	}
 }
 
+// A scrape that has site series to serve starts the refresh that is due
+// but does not wait for it: it answers with what is cached, and a scrape
+// after the refresh has the new data. A scrape with nothing to serve waits.
+func TestScrapeServesCachedSeriesWhileRefreshing(t *testing.T) {
+	src := newFakeSource()
+	src.set("c1", exampleSites, nil)
+	clock := newFakeClock()
+	e := newExporter(t, src, testConfig(clock, "c1"), log.NewNopLogger())
+	release := make(chan struct{})
+	src.mu.Lock()
+	src.release = release
+	src.mu.Unlock()
+	done := make(chan struct{})
+	go func() { e.Refresh(context.Background()); close(done) }()
+	select {
+	case <-done:
+		t.Fatal("the first scrape, with nothing to serve, did not wait for the refresh")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	<-done
+
+	// The API now answers slowly with one site.
+	slow := make(chan struct{})
+	src.mu.Lock()
+	src.release = slow
+	src.mu.Unlock()
+	src.set("c1", exampleSites[:1], nil)
+	clock.Add(time.Minute)
+	e.Refresh(context.Background()) // returns although the API has not answered
+	if got := testutil.CollectAndCount(allSeries(e), "kinsta_site_info"); got != 2 || src.calls.Load() != 2 {
+		t.Fatalf("while refreshing: %d sites, %d calls; want the cached 2 and the refresh under way", got, src.calls.Load())
+	}
+	close(slow)
+	e.Sync(context.Background())
+	if got := testutil.CollectAndCount(allSeries(e), "kinsta_site_info"); got != 1 || src.calls.Load() != 2 {
+		t.Fatalf("after the refresh: %d sites, %d calls; want 1 and no second call", got, src.calls.Load())
+	}
+}
+
 func TestConcurrentScrapesMakeOneCallPerTTL(t *testing.T) {
 	src := newFakeSource()
 	src.set("c1", exampleSites, nil)
@@ -92,7 +132,7 @@ func TestConcurrentScrapesMakeOneCallPerTTL(t *testing.T) {
 		t.Fatalf("a scrape within the TTL made an API call (%d calls)", got)
 	}
 	clock.Add(time.Minute)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if got := src.calls.Load(); got != 2 {
 		t.Fatalf("after the TTL: %d calls, want 2", got)
 	}
@@ -141,7 +181,7 @@ func TestFailureKeepsLastGoodThenStalenessDropsSites(t *testing.T) {
 
 	src.set("c1", nil, &kinsta.Error{Kind: kinsta.KindServer, StatusCode: 500})
 	clock.Add(time.Minute)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if v := testutil.ToFloat64(gatherOne(t, e, "kinsta_up")); v != 0 {
 		t.Fatalf("kinsta_up = %v after a failure, want 0", v)
 	}

@@ -47,7 +47,7 @@ func TestGenerationFollowsGauges(t *testing.T) {
 		src.set("c1", sites, err)
 		clock.Add(time.Minute)
 		before := src.calls.Load()
-		e.Refresh(context.Background())
+		e.Sync(context.Background())
 		if src.calls.Load() == before {
 			t.Fatal("a scrape after the TTL made no API call")
 		}

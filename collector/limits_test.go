@@ -89,7 +89,7 @@ func TestHostileSiteIsBounded(t *testing.T) {
 	}
 
 	clock.Add(time.Minute)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if n := logs.count("Limits left part"); n != 2 {
 		t.Errorf("%d log lines about limits after two refreshes, want 2:\n%s", n, logs)
 	}
@@ -362,7 +362,7 @@ func TestDomainsPerEnvironment(t *testing.T) {
 	}
 	src.set("c1", []kinsta.Site{{ID: "s1", Status: "live", Environments: []kinsta.Environment{env(101)}}}, nil)
 	clock.Add(time.Minute)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if got := value(t, e, "kinsta_up", "company", "c1"); got != 0 {
 		t.Errorf("kinsta_up %v with 101 domains at a limit of 10, want 0", got)
 	}

@@ -43,8 +43,10 @@ const SitesPart = sitesCollector
 // else (kinsta_up, the collector and queue series, counters) is live: sent
 // by CollectLive on every request, since some of it changes with time alone.
 type Source interface {
-	// Refresh brings what is due up to date from the API, returning when
-	// that is done or ctx ends, whichever is first.
+	// Refresh starts bringing what is due up to date from the API. It
+	// returns when that is done or ctx ends, whichever is first; or at
+	// once when there is data to serve meanwhile (the refresh then fills
+	// the cache for the next request).
 	Refresh(ctx context.Context)
 	// Gauges hands the part's families to yield, only those named family
 	// unless it is ""; false when yield stopped it. A renderer writes one

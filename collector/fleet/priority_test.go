@@ -87,7 +87,8 @@ func TestSitesRefreshBeatsBackgroundWork(t *testing.T) {
 				// X-Prometheus-Scrape-Timeout-Seconds.
 				sctx, scancel := context.WithTimeout(ctx, 5*time.Second)
 				defer scancel()
-				target.Refresh(sctx)
+				target.exp.Sync(sctx) // and wait for the refresh
+
 			})
 		}
 		wg.Wait()

@@ -111,7 +111,7 @@ func newFixture(t testing.TB, sites []kinsta.Site) *fixture {
 	f := &fixture{src: &source{}, clock: &clock{now: time.Unix(1_700_000_000, 0)}}
 	f.src.set(sites, nil)
 	f.exp = newExporter(t, f.src, "c1", f.clock.Now)
-	f.exp.Refresh(context.Background())
+	f.exp.Sync(context.Background())
 
 	f.live = prometheus.NewRegistry()
 	f.counter = prometheus.NewCounter(prometheus.CounterOpts{Name: "test_events_total", Help: "Events."})
@@ -531,13 +531,13 @@ func TestInvalidation(t *testing.T) {
 
 	// Within the TTL Refresh does nothing: no new render.
 	f.clock.Add(30 * time.Second)
-	f.exp.Refresh(context.Background())
+	f.exp.Sync(context.Background())
 	step("refresh within the TTL", false)
 
 	// A refresh with new data.
 	f.src.set(testSites[:1], nil)
 	f.clock.Add(time.Minute)
-	f.exp.Refresh(context.Background())
+	f.exp.Sync(context.Background())
 	if n := siteCount(t, h); n != 1 {
 		t.Fatalf("after a refresh: %d sites, want 1", n)
 	}
@@ -546,7 +546,7 @@ func TestInvalidation(t *testing.T) {
 	// A failed refresh changes kinsta_up; the last good sites stay.
 	f.src.set(nil, &kinsta.Error{Kind: kinsta.KindServer, StatusCode: 500})
 	f.clock.Add(time.Minute)
-	f.exp.Refresh(context.Background())
+	f.exp.Sync(context.Background())
 	if v := upValue(t, h); v != "0" {
 		t.Fatalf("kinsta_up %s after a failure", v)
 	}
@@ -570,7 +570,7 @@ func TestInvalidation(t *testing.T) {
 	// Recovery.
 	f.src.set(testSites, nil)
 	f.clock.Add(time.Minute)
-	f.exp.Refresh(context.Background())
+	f.exp.Sync(context.Background())
 	if n := siteCount(t, h); n != 2 {
 		t.Fatalf("after recovery: %d sites, want 2", n)
 	}
