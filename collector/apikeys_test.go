@@ -105,7 +105,7 @@ func TestAPIKeysDeveloperKey(t *testing.T) {
 	if n := logs.count("Collector disabled"); n != 1 {
 		t.Errorf("%d 'Collector disabled' lines:\n%s", n, logs)
 	}
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	time.Sleep(20 * time.Millisecond)
 	if got := fake.Requests(kinstatest.RouteAPIKeys); got != 1 {
 		t.Errorf("a paused collector called api-keys again (%d calls)", got)

@@ -66,7 +66,7 @@ func BenchmarkGather(b *testing.B) {
 		src := newFakeSource()
 		src.set("bench", benchSites(b, n), nil)
 		e := newExporter(b, src, Config{Company: "bench", CacheTTL: time.Hour, RefreshTimeout: time.Minute, MaxStaleness: time.Hour}, log.NewNopLogger())
-		e.Refresh(context.Background())
+		e.Sync(context.Background())
 		for _, c := range []struct {
 			name string
 			c    prometheus.Collector

@@ -37,7 +37,7 @@ func queuedExporter(t *testing.T, clock *fakeClock, company string, envs int, co
 	cfg := testConfig(clock, company)
 	cfg.Collectors = collectors
 	e := newExporter(t, src, cfg, log.NewNopLogger())
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	e.ref.mu.Lock()
 	e.ref.reconcile(clock.Now()) // what the run loop would do first
 	e.ref.mu.Unlock()
@@ -159,7 +159,7 @@ func TestMalformedElementsCostOnlyThemselves(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newExporter(t, client, Config{Company: "c1", CacheTTL: time.Minute, RefreshTimeout: 5 * time.Second, MaxStaleness: time.Hour}, log.NewNopLogger())
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if v := value(t, e, "kinsta_up", "company", "c1"); v != 1 {
 		t.Fatalf("kinsta_up %g with malformed elements among good ones", v)
 	}

@@ -181,7 +181,7 @@ kinsta_themes_last_updated_timestamp_seconds{company="c1"} 1.7723556e+09
 	// Nothing is due within the interval: more scrapes make no API calls.
 	before := fake.Requests("")
 	for range 5 {
-		e.Refresh(context.Background())
+		e.Sync(context.Background())
 	}
 	time.Sleep(50 * time.Millisecond)
 	if got := fake.Requests(""); got != before {
@@ -261,7 +261,7 @@ func TestCollectorNotFound(t *testing.T) {
 			}
 			// Paused: more scrapes send nothing to the failing route.
 			before := fake.Requests(tc.routes[len(tc.routes)-1])
-			e.Refresh(context.Background())
+			e.Sync(context.Background())
 			time.Sleep(20 * time.Millisecond)
 			if got := fake.Requests(tc.routes[len(tc.routes)-1]); got != before {
 				t.Errorf("a disabled collector made %d more calls", got-before)
@@ -360,7 +360,7 @@ func TestNoScrapesNoCalls(t *testing.T) {
 	}
 	// Slow the refresher down so that its work outlasts the lease.
 	fake.SetFault(kinstatest.RouteBackups, kinstatest.Fault{Delay: 50 * time.Millisecond})
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	time.Sleep(600 * time.Millisecond) // lease (300ms) over, 40 environments not done
 	stopped := fake.Requests(kinstatest.RouteBackups)
 	if stopped == 0 || stopped >= 40 {
@@ -373,7 +373,7 @@ func TestNoScrapesNoCalls(t *testing.T) {
 	if v := value(t, e, "kinsta_exporter_refresh_queue_due_items", "collector", "backups"); v != float64(40-stopped) {
 		t.Errorf("due items = %v, want %d", v, 40-stopped)
 	}
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	waitFor(t, func() bool { return fake.Requests(kinstatest.RouteBackups) > stopped })
 }
 
@@ -390,14 +390,14 @@ func TestInventoryChanges(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e.Start(ctx)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	waitSettled(t, e)
 	if n := testutil.CollectAndCount(allSeries(e), "kinsta_environment_disk_usage_bytes"); n != 2 {
 		t.Fatalf("%d disk series, want 2", n)
 	}
 	src.set(company.ID, []kinsta.Site{{ID: "s1", Status: "live", Environments: []kinsta.Environment{{ID: "e1"}}}})
 	time.Sleep(2 * time.Millisecond)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	waitFor(t, func() bool { return testutil.CollectAndCount(allSeries(e), "kinsta_environment_disk_usage_bytes") == 1 })
 	if v := value(t, e, "kinsta_exporter_refresh_queue_items", "collector", "disk"); v != 1 {
 		t.Fatalf("%v disk items, want 1", v)

@@ -40,7 +40,7 @@ func domainsCompany() *kinstatest.Company {
 func TestDomainSeries(t *testing.T) {
 	_, client := fakeAPI(t, domainsCompany())
 	e := newExporter(t, client, testConfig(newFakeClock(), "c1"), log.NewNopLogger())
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 
 	want := `
 # HELP kinsta_environment_domain_active ` + envDomainActive.help + `
@@ -94,7 +94,7 @@ func TestDomainsBoundedPerEnvironment(t *testing.T) {
 	src.set("c1", []kinsta.Site{{ID: "s1", Name: "big", Status: "live",
 		Environments: []kinsta.Environment{{ID: "e1", Name: "live", PrimaryDomain: "primary.example", Domains: many}}}}, nil)
 	e := newExporter(t, src, testConfig(newFakeClock(), "c1"), log.NewNopLogger())
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 
 	_, envs := e.Domains()
 	if len(envs) != 1 || len(envs[0].Domains) != DefaultDomainsPerEnvironment {
@@ -117,11 +117,11 @@ func TestDomainsSurviveFailuresAndExpiry(t *testing.T) {
 	if _, envs := e.Domains(); envs != nil {
 		t.Fatalf("Domains() before any refresh = %v, want nil", envs)
 	}
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	_, before := e.Domains()
 	fake.SetFault("", kinstatest.Fault{Status: 500})
 	clock.Add(2 * e.cfg.MaxStaleness)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if n := testutil.CollectAndCount(GaugesCollector(e, SitesPart), "kinsta_environment_domain_info"); n != 0 {
 		t.Fatalf("%d domain series after the staleness cut-off, want 0", n)
 	}

@@ -20,7 +20,7 @@ func TestCollectGolden(t *testing.T) {
 	src.set("c1", exampleSites, nil)
 	clock := newFakeClock()
 	e := newExporter(t, src, testConfig(clock, "c1"), log.NewNopLogger())
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 
 	want := `
 # HELP kinsta_environment_blocked 1 while Kinsta has the environment locked by another process (is_blocked), 0 otherwise (cached).
@@ -127,7 +127,7 @@ func TestConcurrentScrapesMakeOneCallPerTTL(t *testing.T) {
 	if got := src.calls.Load(); got != 1 {
 		t.Fatalf("50 concurrent scrapes made %d API calls, want 1", got)
 	}
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if got := src.calls.Load(); got != 1 {
 		t.Fatalf("a scrape within the TTL made an API call (%d calls)", got)
 	}
@@ -143,7 +143,7 @@ func TestScrapeDeadlineServesLastGoodAndRefreshFinishes(t *testing.T) {
 	src.set("c1", exampleSites, nil)
 	clock := newFakeClock()
 	e := newExporter(t, src, testConfig(clock, "c1"), log.NewNopLogger())
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 
 	// The API hangs now; the scrape must give up at its deadline with the old data.
 	src.mu.Lock()
@@ -177,7 +177,7 @@ func TestFailureKeepsLastGoodThenStalenessDropsSites(t *testing.T) {
 	src.set("c1", exampleSites, nil)
 	clock := newFakeClock()
 	e := newExporter(t, src, testConfig(clock, "c1"), log.NewNopLogger())
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 
 	src.set("c1", nil, &kinsta.Error{Kind: kinsta.KindServer, StatusCode: 500})
 	clock.Add(time.Minute)
@@ -190,7 +190,7 @@ func TestFailureKeepsLastGoodThenStalenessDropsSites(t *testing.T) {
 	}
 
 	clock.Add(59 * time.Minute) // exactly max staleness since the last success: still served
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if got := testutil.CollectAndCount(allSeries(e), "kinsta_site_info"); got != 2 {
 		t.Fatalf("at max staleness: %d sites, want 2", got)
 	}
@@ -206,7 +206,7 @@ func TestFailureKeepsLastGoodThenStalenessDropsSites(t *testing.T) {
 
 	src.set("c1", exampleSites[:1], nil)
 	clock.Add(time.Minute)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if got := testutil.CollectAndCount(allSeries(e), "kinsta_site_info"); got != 1 {
 		t.Fatalf("after recovery: %d sites, want 1", got)
 	}
@@ -247,7 +247,7 @@ func TestDiscoversCompanyFromValidate(t *testing.T) {
 	src.set("c9", exampleSites, nil)
 	clock := newFakeClock()
 	e := newExporter(t, src, testConfig(clock, ""), log.NewNopLogger())
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	want := `
 # HELP kinsta_up 1 if the last refresh of the company's sites from the Kinsta API (GET /sites) succeeded, 0 otherwise. Refreshed at most once per --kinsta.cache-ttl.
 # TYPE kinsta_up gauge
@@ -256,7 +256,7 @@ kinsta_up{company=""} 0
 	if err := testutil.CollectAndCompare(allSeries(e), strings.NewReader(want), "kinsta_up"); err != nil {
 		t.Fatal(err)
 	}
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if got := src.validate.Load(); got != 1 {
 		t.Fatalf("GET /validate called %d times within one TTL, want 1", got)
 	}
@@ -265,7 +265,7 @@ kinsta_up{company=""} 0
 	src.key, src.keyErr = kinsta.KeyInfo{CompanyID: "c9"}, nil
 	src.mu.Unlock()
 	clock.Add(time.Minute)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	want = strings.Replace(want, `kinsta_up{company=""} 0`, `kinsta_up{company="c9"} 1`, 1)
 	if err := testutil.CollectAndCompare(allSeries(e), strings.NewReader(want), "kinsta_up"); err != nil {
 		t.Fatal(err)
@@ -282,7 +282,7 @@ func TestInvalidUTF8IsSanitised(t *testing.T) {
 	src := newFakeSource()
 	src.set("c1", []kinsta.Site{{ID: "s1", Name: "bad\xff", DisplayName: "x", Status: ""}}, nil)
 	e := newExporter(t, src, testConfig(newFakeClock(), "c1"), log.NewNopLogger())
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(allSeries(e))
 	if _, err := reg.Gather(); err != nil {
@@ -300,7 +300,7 @@ func TestRefreshErrorIsNotSwallowedByContextError(t *testing.T) {
 	cfg := testConfig(newFakeClock(), "c1")
 	cfg.RefreshTimeout = 20 * time.Millisecond
 	e := newExporter(t, src, cfg, log.NewNopLogger())
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if v := testutil.ToFloat64(gatherOne(t, e, "kinsta_up")); v != 0 {
 		t.Fatalf("kinsta_up = %v after a timed-out refresh", v)
 	}

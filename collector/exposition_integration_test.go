@@ -53,7 +53,7 @@ func TestItemsRenderedFromRows(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	e.Start(ctx)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	collector.WaitSettled(t, e)
 
 	rendered := 0

@@ -55,10 +55,10 @@ func TestGenerationFollowsGauges(t *testing.T) {
 	failure := &kinsta.Error{Kind: kinsta.KindServer, StatusCode: 500}
 
 	step("nothing", false)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	step("first refresh", true)
 	clock.Add(30 * time.Second)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	step("refresh within the TTL (no API call)", false)
 	refresh(exampleSites, nil)
 	step("a refresh with the same sites", false)
@@ -137,7 +137,7 @@ func TestPartsWithSwitchableCollectors(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	e.Start(ctx)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	waitSettled(t, e)
 	checkParts(t, e)
 	if n := itemCount(e); n < 20 {
@@ -219,7 +219,7 @@ func TestGenerationCountsDiscovery(t *testing.T) {
 	src.set("c9", exampleSites, nil)
 	e := newExporter(t, src, testConfig(newFakeClock(), ""), log.NewNopLogger())
 	g := e.Generation(SitesPart)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if e.Generation(SitesPart) == g {
 		t.Fatal("discovery and the first refresh did not change the generation")
 	}

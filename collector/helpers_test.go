@@ -299,7 +299,7 @@ func startCollectors(t *testing.T, source API, collectors map[string]time.Durati
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	e.Start(ctx)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	return e, logs
 }
 

@@ -60,7 +60,7 @@ func TestHostileSiteIsBounded(t *testing.T) {
 	logs := &logBuffer{}
 	clock := newFakeClock()
 	e := newExporter(t, client, testConfig(clock, "c1"), log.NewLogfmtLogger(logs))
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 
 	text := collectText(t, GaugesCollector(e, SitesPart)) // a pedantic gather: no duplicate series
 	t.Logf("site series exposition: %d bytes", len(text))
@@ -109,7 +109,7 @@ func TestOverHardLimitKeepsLastGood(t *testing.T) {
 	logs := &logBuffer{}
 	clock := newFakeClock()
 	e := newExporter(t, src, testConfig(clock, "c1"), log.NewLogfmtLogger(logs))
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	good := collectText(t, GaugesCollector(e, SitesPart))
 
 	hostile := kinsta.Site{ID: "h", Status: "live"}
@@ -118,7 +118,7 @@ func TestOverHardLimitKeepsLastGood(t *testing.T) {
 	}
 	src.set("c1", append([]kinsta.Site{hostile}, exampleSites...), nil)
 	clock.Add(time.Minute)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if got := value(t, e, "kinsta_up", "company", "c1"); got != 0 {
 		t.Errorf("kinsta_up %v after an answer over the hard limit, want 0", got)
 	}
@@ -145,7 +145,7 @@ func TestSeriesPerCompanyLeavesWholeSitesOut(t *testing.T) {
 	cfg.Limits = Limits{SeriesPerCompany: 12}
 	cfg.Collectors = map[string]time.Duration{diskName: time.Hour}
 	e := newExporter(t, src, cfg, log.NewNopLogger())
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if got := e.snapshot.series(); got != 10 {
 		t.Errorf("%d site series, want 10 (two whole sites)", got)
 	}
@@ -161,7 +161,7 @@ func TestSeriesPerCompanyLeavesWholeSitesOut(t *testing.T) {
 		src.sites["c1"][i] = kinsta.Site{ID: fmt.Sprint("s", i), Status: "live", Environments: []kinsta.Environment{{ID: fmt.Sprint("e", i)}}}
 	}
 	clock.Add(time.Minute)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if got := value(t, e, "kinsta_up", "company", "c1"); got != 0 {
 		t.Errorf("kinsta_up %v with 150 series at a limit of 12, want 0", got)
 	}
@@ -183,7 +183,7 @@ func TestBytesPerCompany(t *testing.T) {
 	cfg := testConfig(newFakeClock(), "c1")
 	cfg.Limits = Limits{BytesPerCompany: 10_000}
 	e := newExporter(t, src, cfg, log.NewNopLogger())
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	text := collectText(t, GaugesCollector(e, SitesPart))
 	series := 0
 	for _, line := range strings.Split(text, "\n") {
@@ -208,7 +208,7 @@ func TestRepeatedSiteLogsNoStatusChange(t *testing.T) {
 	clock := newFakeClock()
 	e := newExporter(t, src, testConfig(clock, "c1"), log.NewLogfmtLogger(logs))
 	for range 3 {
-		e.Refresh(context.Background())
+		e.Sync(context.Background())
 		clock.Add(time.Minute)
 	}
 	if n := logs.count("Site status changed"); n != 0 {
@@ -274,7 +274,7 @@ func TestSeriesPerCollector(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e.Start(ctx)
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	waitSettled(t, e)
 
 	text := collectText(t, GaugesCollector(e, backupsName))
@@ -322,7 +322,7 @@ func TestValidateCompanyIsChecked(t *testing.T) {
 		src.key = kinsta.KeyInfo{Name: "k", Status: "active", CompanyID: id}
 		logs := &logBuffer{}
 		e := newExporter(t, src, testConfig(newFakeClock(), ""), log.NewLogfmtLogger(logs))
-		e.Refresh(context.Background())
+		e.Sync(context.Background())
 		if e.Company() != "" || src.calls.Load() != 0 {
 			t.Errorf("company %q from GET /validate was taken (%d GET /sites)", id, src.calls.Load())
 		}
@@ -349,7 +349,7 @@ func TestDomainsPerEnvironment(t *testing.T) {
 	cfg := testConfig(clock, "c1")
 	cfg.Limits = Limits{DomainsPerEnvironment: 10}
 	e := newExporter(t, src, cfg, log.NewNopLogger())
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	_, envs := e.Domains()
 	if len(envs) != 1 || len(envs[0].Domains) != 10 || envs[0].Domains[0].Name != "d14.example" {
 		t.Fatalf("domains %+v, want 10 with the primary d14.example first", envs)

@@ -158,7 +158,7 @@ func TestResponsesBadShapeKeepsLastGood(t *testing.T) {
 	for _, body := range []string{`{"analytics":{"analytics_response":{"data":[{"response_code":"500","data":[{"key":"x","value":"many"}]}]}}}`, `[]`} {
 		fake.SetFault(kinstatest.RouteResponseCodes, kinstatest.Fault{Status: 202, Body: body})
 		waitFor(t, func() bool {
-			e.Refresh(context.Background())
+			e.Sync(context.Background())
 			return value(t, e, "kinsta_exporter_collector_success", "collector", responsesName, "company", "c1") == 0
 		})
 		if v := value(t, e, "kinsta_environment_http_responses", "environment_id", "e1", "code", "500"); v != 5 {
@@ -169,7 +169,7 @@ func TestResponsesBadShapeKeepsLastGood(t *testing.T) {
 		}
 		fake.SetFault(kinstatest.RouteResponseCodes, kinstatest.Fault{})
 		waitFor(t, func() bool {
-			e.Refresh(context.Background())
+			e.Sync(context.Background())
 			return value(t, e, "kinsta_exporter_collector_success", "collector", responsesName, "company", "c1") == 1
 		})
 	}

@@ -78,14 +78,14 @@ func TestStatusOfAFailingCompany(t *testing.T) {
 		t.Fatalf("before any refresh: %+v", st)
 	}
 	fake.SetFault(kinstatest.RouteSites, kinstatest.Fault{Status: 500})
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	st := e.Status(10)
 	if st.Up || !st.Attempted || !strings.Contains(st.LastError, "500") || strings.Contains(st.LastError, statusTestKey) {
 		t.Fatalf("after a 500: %+v", st)
 	}
 	clock.Add(time.Minute)
 	fake.SetFault(kinstatest.RouteSites, kinstatest.Fault{Status: 429})
-	e.Refresh(context.Background())
+	e.Sync(context.Background())
 	if st := e.Status(10); st.APICalls != 2 || st.RateLimited != 1 || !strings.Contains(st.LastError, "rate_limited") {
 		t.Fatalf("after a 429: %d calls, %d 429s, error %q", st.APICalls, st.RateLimited, st.LastError)
 	}
@@ -120,7 +120,7 @@ func TestDebugRefreshLogsItsCalls(t *testing.T) {
 	fake, client := instrumentedAPI(t)
 	clock := newFakeClock()
 	e := newExporter(t, client, testConfig(clock, kinstatest.DemoCompanyID), log.NewNopLogger())
-	e.Refresh(context.Background()) // the cache is fresh now
+	e.Sync(context.Background()) // the cache is fresh now
 	d, err := e.DebugRefresh(context.Background())
 	if err != nil || fake.Requests(kinstatest.RouteSites) != 2 {
 		t.Fatalf("%v; %d GET /sites, want 2", err, fake.Requests(kinstatest.RouteSites))
@@ -150,7 +150,7 @@ func TestDebugRefreshWaitsForAScrapesRefresh(t *testing.T) {
 	e := newExporter(t, client, testConfig(newFakeClock(), kinstatest.DemoCompanyID), log.NewNopLogger())
 	fake.SetFault(kinstatest.RouteSites, kinstatest.Fault{Delay: 200 * time.Millisecond})
 	scraped := make(chan struct{})
-	go func() { e.Refresh(context.Background()); close(scraped) }()
+	go func() { e.Sync(context.Background()); close(scraped) }()
 	waitFor(t, func() bool { return fake.Requests(kinstatest.RouteSites) == 1 })
 	d, _ := e.DebugRefresh(context.Background())
 	<-scraped
