@@ -243,10 +243,10 @@ func TestDemoServesSiteStatus(t *testing.T) {
 	checkMetricsWithPromtool(t, body)
 }
 
-// TestGCPercent: without GOGC the exporter collects at 30% heap growth (its
+// TestGCPercent: without GOGC the exporter collects at 20% heap growth (its
 // heap is mostly long-lived caches); GOGC, when set, is the operator's word.
 func TestGCPercent(t *testing.T) {
-	for env, want := range map[string]string{"": "go_gc_gogc_percent 30\n", "GOGC=100": "go_gc_gogc_percent 100\n"} {
+	for env, want := range map[string]string{"": "go_gc_gogc_percent 20\n", "GOGC=100": "go_gc_gogc_percent 100\n"} {
 		var envs []string
 		if env != "" {
 			envs = []string{env}
