@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"reflect"
 	"slices"
 	"testing"
@@ -211,5 +212,30 @@ func TestRowsPlain(t *testing.T) {
 	s.limit(1<<10, budget{maxSeries: 100, maxBytes: 1 << 20})
 	if !s.gauges[0].rows.plain {
 		t.Error("compacted plain rows lost their flag")
+	}
+}
+
+// An item removed while it is being refreshed (the company changed) does
+// not come back into the queue with its result.
+func TestItemRemovedWhileRefreshedStaysOut(t *testing.T) {
+	r := newDiskRefresher(t, newFakeClock())
+	sites := []kinsta.Site{{ID: "s1", Environments: []kinsta.Environment{{ID: "e1", Name: "live"}}}}
+	r.setInventory("c1", sites)
+	r.scraped()
+	it, reg, _ := r.next()
+	if it == nil {
+		t.Fatal("no item due")
+	}
+	r.setInventory("c2", sites)
+	r.refreshItem(context.Background(), it, reg)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, q := range r.queue {
+		if q == it {
+			t.Fatal("the removed item is back in the queue")
+		}
+	}
+	if it.lastAttempt != 0 {
+		t.Error("the removed item's refresh was recorded")
 	}
 }

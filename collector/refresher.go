@@ -283,6 +283,11 @@ func (r *refresher) refreshItem(ctx context.Context, it *item, reg *registered) 
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if reg.items[it.key] != it {
+		// Removed while it was refreshed (the inventory's company changed,
+		// setInventory): its result goes with it.
+		return kinsta.HoldOff(err)
+	}
 	r.finish(it, reg, req, res, err, end)
 	heap.Push(&r.queue, it)
 	return kinsta.HoldOff(err)

@@ -51,9 +51,8 @@ func (s *series) counter(desc *prometheus.Desc, value float64, labels ...string)
 }
 
 // equal reports whether o holds the same gauges, row for row (nil holds
-// none). Series with
-// other metrics are never equal: const metrics cannot be compared cheaply,
-// and only activity's counters are such.
+// none). Series with other metrics are never equal: const metrics cannot
+// be compared cheaply, and only activity's counters are such.
 func (s *series) equal(o *series) bool {
 	if s == nil || o == nil {
 		return s.len() == 0 && o.len() == 0
