@@ -239,3 +239,38 @@ func TestItemRemovedWhileRefreshedStaysOut(t *testing.T) {
 		t.Error("the removed item's refresh was recorded")
 	}
 }
+
+// inventory.lists says yes only where newInventory would build the same
+// inventory; where the answer repeats an id that newInventory drops, no.
+func TestInventoryLists(t *testing.T) {
+	env := func(id, name string) kinsta.Environment { return kinsta.Environment{ID: id, Name: name} }
+	base := []kinsta.Site{
+		{ID: "a", Environments: []kinsta.Environment{env("e1", "live"), env("e2", "staging")}},
+		{ID: "b", Environments: []kinsta.Environment{env("e3", "Live")}},
+	}
+	inv := newInventory(base)
+	for name, tc := range map[string]struct {
+		sites []kinsta.Site
+		want  bool
+	}{
+		"the same":          {base, true},
+		"an empty id more":  {append([]kinsta.Site{{}}, base...), true},
+		"a site repeated":   {append(slices.Clone(base), base[0]), false},
+		"a site less":       {base[:1], false},
+		"another live env":  {[]kinsta.Site{base[0], {ID: "b", Environments: []kinsta.Environment{env("e3", "staging")}}}, false},
+		"an env repeated":   {[]kinsta.Site{base[0], {ID: "b", Environments: []kinsta.Environment{env("e3", "live"), env("e1", "live")}}}, false},
+		"another order":     {[]kinsta.Site{base[1], base[0]}, false},
+		"an env without id": {[]kinsta.Site{base[0], {ID: "b", Environments: []kinsta.Environment{env("", "x"), env("e3", "live")}}}, true},
+	} {
+		if got := inv.lists(tc.sites); got != tc.want {
+			t.Errorf("%s: lists %v, want %v", name, got, tc.want)
+		}
+		if inv.lists(tc.sites) && !reflect.DeepEqual(newInventory(tc.sites), inv) {
+			t.Errorf("%s: lists says yes, but newInventory builds another", name)
+		}
+	}
+	var none *inventory
+	if none.lists(base) {
+		t.Error("no inventory lists sites")
+	}
+}

@@ -185,16 +185,17 @@ func (r *refresher) setInventory(company string, sites []kinsta.Site) {
 	if r == nil {
 		return
 	}
-	inv := newInventory(sites)
 	// Most refreshes of GET /sites find the same sites: then there is
 	// nothing to reconcile, which would build a set of every work item's
-	// target (tens of megabytes at 10,000 sites, on every refresh).
+	// target (tens of megabytes at 10,000 sites, on every refresh), nor an
+	// inventory to compare.
 	r.mu.RLock()
-	same := company == r.company && inv.equal(r.inv)
+	same := company == r.company && r.inv.lists(sites)
 	r.mu.RUnlock()
 	if same {
 		return
 	}
+	inv := newInventory(sites)
 	r.mu.Lock()
 	if company != r.company {
 		// An item's company is the refresher's (item.company): the other

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
@@ -109,14 +108,39 @@ func newInventory(sites []kinsta.Site) *inventory {
 	return inv
 }
 
-// equal reports whether o has the same sites and environments, in order.
-func (inv *inventory) equal(o *inventory) bool {
-	if inv == nil || o == nil {
-		return inv == o
+// lists reports whether newInventory(sites) would be inv, without building
+// it. It may say no where the answer repeats a site or an environment that
+// newInventory drops (then a caller builds the inventory anyway), never
+// yes where they differ: ids are unique in inv, so a repeat in sites meets
+// an id inv has elsewhere.
+func (inv *inventory) lists(sites []kinsta.Site) bool {
+	if inv == nil {
+		return false
 	}
-	return slices.EqualFunc(inv.sites, o.sites, func(a, b inventorySite) bool {
-		return a.id == b.id && slices.Equal(a.envs, b.envs)
-	})
+	i := 0
+	for _, s := range sites {
+		if s.ID == "" {
+			continue
+		}
+		if i >= len(inv.sites) || inv.sites[i].id != s.ID {
+			return false
+		}
+		envs, j := inv.sites[i].envs, 0
+		for _, env := range s.Environments {
+			if env.ID == "" {
+				continue
+			}
+			if j >= len(envs) || envs[j] != (inventoryEnv{id: env.ID, live: isLiveEnvironment(env)}) {
+				return false
+			}
+			j++
+		}
+		if j != len(envs) {
+			return false
+		}
+		i++
+	}
+	return i == len(inv.sites)
 }
 
 // keys are the items a collector of scope sc has for the inventory.
